@@ -1,0 +1,40 @@
+"""RequestContext: what one request knows about itself as it passes through the stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel, ServiceModel
+
+    from strongroom.auth.principal import Principal
+    from strongroom.clock import Clock
+    from strongroom.wire.http import HttpRequest
+
+
+@dataclass
+class RequestContext:
+    request_id: str
+    request: HttpRequest
+    clock: Clock
+    received_at: datetime
+    source_ip: str = ""
+    user_agent: str = ""
+    service: ServiceModel | None = None
+    operation: OperationModel | None = None
+    region: str = ""
+    principal: Principal | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    # Resources the call touched, for the audit record: [{"accountId", "type", "ARN"}].
+    resources: list[dict[str, str]] = field(default_factory=list)
+    # Service-specific condition keys and notes for later stages (e.g. "kms:EncryptionContext:...").
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def account_id(self) -> str:
+        """The account the call acts in: the caller's own."""
+        if self.principal is None:
+            raise RuntimeError("no principal on an unauthenticated request")
+        return self.principal.account_id

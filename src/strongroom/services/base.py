@@ -1,0 +1,70 @@
+"""A service plugin: a botocore model plus one handler per operation it serves.
+
+Each operation declares the IAM action it needs and the resource ARNs it acts on, so the request
+path can authorize every call before its handler runs. Handlers take the parsed, validated input
+and return the output dict; they never see HTTP. Failures are raised as `ServiceError`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.model import ServiceModel
+
+from strongroom.context import RequestContext
+from strongroom.wire.specs import load_service
+
+Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+ResourceResolver = Callable[[RequestContext, dict[str, Any]], list[str]]
+
+_READ_PREFIXES = ("Get", "List", "Describe", "Lookup", "Batch Get", "Test", "Simulate", "Validate")
+
+
+def _all_resources(_ctx: RequestContext, _params: dict[str, Any]) -> list[str]:
+    return ["*"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    handler: Handler
+    action: str
+    resources: ResourceResolver
+    read_only: bool
+
+
+class Service:
+    """One AWS service served by Strongroom, named as botocore names it ("kms", "sts", ...)."""
+
+    def __init__(self, name: str, *, action_prefix: str | None = None) -> None:
+        self.name = name
+        self.model: ServiceModel = load_service(name)
+        self.action_prefix = action_prefix or self.model.signing_name
+        self.event_source = f"{self.model.endpoint_prefix}.amazonaws.com"
+        self.operations: dict[str, Operation] = {}
+
+    def operation(
+        self,
+        name: str,
+        *,
+        action: str | None = None,
+        resources: ResourceResolver | None = None,
+        read_only: bool | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Register the decorated function as the handler of operation `name`."""
+        if name not in self.model.operation_names:
+            raise ValueError(f"{self.name} has no operation {name}")
+
+        def register(handler: Handler) -> Handler:
+            self.operations[name] = Operation(
+                name=name,
+                handler=handler,
+                action=action or f"{self.action_prefix}:{name}",
+                resources=resources or _all_resources,
+                read_only=name.startswith(_READ_PREFIXES) if read_only is None else read_only,
+            )
+            return handler
+
+        return register

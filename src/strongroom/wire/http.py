@@ -1,0 +1,62 @@
+"""Plain HTTP request and response values, the only things the wire layer reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only header mapping (repeated headers are joined with ',')."""
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        store: dict[str, str] = {}
+        for name, value in items:
+            key = name.lower()
+            store[key] = f"{store[key]},{value}" if key in store else value
+        self._store = store
+
+    def __getitem__(self, name: str) -> str:
+        return self._store[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._store
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._store!r})"
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One request as received. `path` is the raw (still percent-encoded) path, without the query."""
+
+    method: str
+    path: str
+    query_string: str = ""
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+
+    def query_params(self) -> list[tuple[str, str]]:
+        """The decoded query-string pairs, in order, blanks kept."""
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
