@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from strongroom.auth.principal import Principal
     from strongroom.clock import Clock
+    from strongroom.runtime import Runtime
     from strongroom.wire.http import HttpRequest
 
 
@@ -31,6 +32,8 @@ class RequestContext:
     resources: list[dict[str, str]] = field(default_factory=list)
     # Service-specific condition keys and notes for later stages (e.g. "kms:EncryptionContext:...").
     extra: dict[str, Any] = field(default_factory=dict)
+    # The server's shared machinery (database, barrier, clock, ...), for handlers.
+    runtime: Runtime | None = None
 
     @property
     def account_id(self) -> str:
