@@ -1,0 +1,81 @@
+"""Checks a parsed request against its operation's input shape, as AWS does before any handler.
+
+`validate_input(service, operation, params)` raises `ServiceError` with AWS's Coral-style text,
+e.g. `1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must
+have length greater than or equal to 1`, coded `ValidationException` (json / rest protocols) or
+`ValidationError` (query protocol: IAM, STS), HTTP 400. At most 10 violations are reported.
+
+Each operation's checker is compiled once per process (see `validation.compiler`) and cached by
+service and operation name; checking a valid request walks only the constrained members.
+Type mismatches are the parser's concern: a value of an unexpected type is left unchecked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel
+
+from strongroom.errors import ServiceError
+from strongroom.wire.specs import protocol_of
+from strongroom.wire.validation.compiler import Checker, ShapeCompiler
+from strongroom.wire.validation.render import ValueRenderer
+from strongroom.wire.validation.violations import EnoughViolations, Violations
+
+
+@dataclass(frozen=True)
+class OperationValidator:
+    """The compiled checks of one operation's input, and the error code its protocol uses."""
+
+    check: Checker | None
+    error_code: str
+
+    def violations(self, params: Any) -> Violations:
+        """Everything (up to AWS's reporting limit) that `params` breaks."""
+        found = Violations()
+        if self.check is not None and params is not None:
+            with contextlib.suppress(EnoughViolations):  # the report is full
+                self.check(params, "", found)
+        return found
+
+
+_compilers: dict[str, ShapeCompiler] = {}
+_validators: dict[tuple[str, str], OperationValidator] = {}
+_compile_lock = threading.Lock()
+
+
+def _error_code(service: ServiceModel) -> str:
+    return "ValidationError" if protocol_of(service) == "query" else "ValidationException"
+
+
+def validator_for(service: ServiceModel, operation: OperationModel) -> OperationValidator:
+    """The cached validator of `operation`, compiled on first use."""
+    cache_key = (service.service_name, operation.name)
+    validator = _validators.get(cache_key)
+    if validator is not None:
+        return validator
+    with _compile_lock:
+        validator = _validators.get(cache_key)
+        if validator is None:
+            compiler = _compilers.get(service.service_name)
+            if compiler is None:
+                compiler = ShapeCompiler(ValueRenderer(service.endpoint_prefix))
+                _compilers[service.service_name] = compiler
+            shape = operation.input_shape
+            check = compiler.checker(shape) if shape is not None else None
+            validator = OperationValidator(check, _error_code(service))
+            _validators[cache_key] = validator
+    return validator
+
+
+def validate_input(service: ServiceModel, operation: OperationModel, params: dict[str, Any]) -> None:
+    """Raise `ServiceError` (400) when `params` breaks the constraints of the operation's input."""
+    validator = validator_for(service, operation)
+    if validator.check is None:
+        return
+    found = validator.violations(params)
+    if found.lines:
+        raise ServiceError(validator.error_code, found.message(), status=400)

@@ -1,0 +1,195 @@
+"""Java regular expressions, as written in AWS models, run with Python's `regex` engine.
+
+AWS applies a member's `pattern` the way Java's `Matcher.matches()` does: the whole value must
+match. The models' patterns are Java syntax, which differs from Python's in ways that matter:
+
+- `\\w \\d \\s` (and negations) are ASCII-only in Java, Unicode in Python;
+- the POSIX classes `\\p{Alpha}`, `\\p{Punct}`, ... are ASCII-only in Java;
+- `\\uD800\\uDC00` is a UTF-16 surrogate pair, i.e. one supplementary code point;
+- `\\x{1F600}`, `\\Q...\\E`, `\\p{IsL}`, `\\p{javaLowerCase}` have no direct Python spelling;
+- `[a-z&&[^aeiou]]` and `[a[b]]` are intersection and union (`regex`'s V1 set syntax);
+- `.` stops at every Java line terminator, not only `\\n`.
+
+`java_pattern(text)` translates once and compiles; a pattern it cannot handle yields None and the
+caller skips that one check rather than failing requests.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import regex
+
+# Java's ASCII-only classes, as character-class bodies (no brackets) so they nest anywhere.
+_POSIX_CLASSES: dict[str, str] = {
+    "Lower": "a-z",
+    "Upper": "A-Z",
+    "ASCII": "\\x00-\\x7F",
+    "Alpha": "a-zA-Z",
+    "Digit": "0-9",
+    "Alnum": "a-zA-Z0-9",
+    "Punct": "!-/:-@\\[-`{-~",
+    "Graph": "!-~",
+    "Print": " -~",
+    "Blank": " \\t",
+    "Cntrl": "\\x00-\\x1F\\x7F",
+    "XDigit": "0-9a-fA-F",
+    "Space": " \\t\\n\\x0B\\f\\r",
+}
+_SHORTHANDS: dict[str, str] = {"w": "a-zA-Z_0-9", "d": "0-9", "s": " \\t\\n\\x0B\\f\\r"}
+_JAVA_PROPERTIES: dict[str, str] = {
+    "javaLowerCase": "\\p{Ll}",
+    "javaUpperCase": "\\p{Lu}",
+    "javaLetter": "\\p{L}",
+    "javaDigit": "\\p{Nd}",
+    "javaLetterOrDigit": "\\p{L}\\p{Nd}",
+    "javaWhitespace": "\\t\\n\\x0B\\f\\r\\x1C-\\x1F\\p{Zs}\\p{Zl}\\p{Zp}",
+    "javaAlphabetic": "\\p{Alphabetic}",
+    # Not Java, yet present in a few models; read the way their authors evidently meant.
+    "all": "\\u0000-\\U0010FFFF",
+    "LD": "\\p{L}\\p{Nd}",
+}
+# Unicode general categories, which Java also spells with an `Is` prefix (`\\p{IsLu}`).
+_GENERAL_CATEGORIES = frozenset(
+    {
+        *("L", "Lu", "Ll", "Lt", "Lm", "Lo", "LC", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No"),
+        *("P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So"),
+        *("Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co", "Cn"),
+    }
+)
+_ANY_BUT_LINE_TERMINATOR = "[^\\n\\r\\u0085\\u2028\\u2029]"
+
+
+class _Translation:
+    """One pass over a Java pattern, producing Python `regex` source and the flags it needs."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.pos = 0
+        self.out: list[str] = []
+        self.class_depth = 0
+        self.needs_v1 = False
+
+    def run(self) -> str:
+        text = self.source
+        while self.pos < len(text):
+            char = text[self.pos]
+            self.pos += 1
+            if char == "\\":
+                self._escape()
+            elif char == "[":
+                if self.class_depth:
+                    self.needs_v1 = True  # Java nested class = union
+                self.class_depth += 1
+                self.out.append("[")
+                if text.startswith("^", self.pos):
+                    self.out.append("^")
+                    self.pos += 1
+                if text.startswith("]", self.pos):  # a leading ']' is a literal in Java too
+                    self.out.append("\\]")
+                    self.pos += 1
+            elif char == "]" and self.class_depth:
+                self.class_depth -= 1
+                self.out.append("]")
+            elif char == "&" and self.class_depth and text.startswith("&", self.pos):
+                self.needs_v1 = True  # Java intersection, same spelling in V1
+                self.out.append("&&")
+                self.pos += 1
+            elif char == "." and not self.class_depth:
+                self.out.append(_ANY_BUT_LINE_TERMINATOR)
+            elif char in "|~" and self.class_depth:
+                # V1 reads `||` and `~~` as set operators; Java reads them as literals.
+                self.out.append("\\" + char)
+            else:
+                self.out.append(char)
+        return "".join(self.out)
+
+    def _class_body(self, body: str, negated: bool) -> None:
+        """Emit a set given as a class body, inside or outside an enclosing class."""
+        if not self.class_depth:
+            self.out.append(f"[{'^' if negated else ''}{body}]")
+        elif negated:
+            self.needs_v1 = True
+            self.out.append(f"[^{body}]")
+        else:
+            self.out.append(body)
+
+    def _escape(self) -> None:
+        text = self.source
+        if self.pos >= len(text):
+            raise ValueError("trailing backslash")
+        char = text[self.pos]
+        self.pos += 1
+        if char.lower() in _SHORTHANDS:
+            self._class_body(_SHORTHANDS[char.lower()], negated=char.isupper())
+        elif char in "pP":
+            self._property(negated=char == "P")
+        elif char == "u":
+            self.out.append(_code_point_escape(self._utf16_code_point()))
+        elif char == "x" and text.startswith("{", self.pos):
+            end = text.index("}", self.pos)
+            self.out.append(_code_point_escape(int(text[self.pos + 1 : end], 16)))
+            self.pos = end + 1
+        elif char == "Q":
+            end = text.find("\\E", self.pos)
+            end = len(text) if end < 0 else end
+            self.out.append(regex.escape(text[self.pos : end]))
+            self.pos = end + 2
+        elif char == "z":
+            self.out.append("\\Z")  # Python's \Z is Java's \z
+        elif char == "h":
+            self._class_body(" \\t\\xA0\\u1680\\u180E\\u2000-\\u200A\\u202F\\u205F\\u3000", negated=False)
+        else:
+            self.out.append("\\" + char)
+
+    def _property(self, negated: bool) -> None:
+        text = self.source
+        if text.startswith("{", self.pos):
+            end = text.index("}", self.pos)
+            name = text[self.pos + 1 : end]
+            self.pos = end + 1
+        else:
+            name = text[self.pos]
+            self.pos += 1
+        posix = _POSIX_CLASSES.get(name.removeprefix("Is")) if name != "IsAlphabetic" else None
+        if posix is not None:
+            self._class_body(posix, negated)
+            return
+        if name in _JAVA_PROPERTIES:
+            self._class_body(_JAVA_PROPERTIES[name], negated)
+            return
+        if name.startswith("Is") and name[2:] in _GENERAL_CATEGORIES:
+            name = name[2:]
+        self.out.append(f"\\{'P' if negated else 'p'}{{{name}}}")
+
+    def _utf16_code_point(self) -> int:
+        unit = int(self.source[self.pos : self.pos + 4], 16)
+        self.pos += 4
+        follows_low = self.source.startswith("\\u", self.pos)
+        if 0xD800 <= unit <= 0xDBFF and follows_low:
+            low = int(self.source[self.pos + 2 : self.pos + 6], 16)
+            if 0xDC00 <= low <= 0xDFFF:
+                self.pos += 6
+                return 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+        return unit
+
+
+def _code_point_escape(code_point: int) -> str:
+    return f"\\U{code_point:08X}" if code_point > 0xFFFF else f"\\u{code_point:04X}"
+
+
+def translate(java_source: str) -> tuple[str, int]:
+    """Python `regex` source and flags equivalent to the Java pattern `java_source`."""
+    translation = _Translation(java_source)
+    python_source = translation.run()
+    return python_source, regex.V1 if translation.needs_v1 else regex.V0
+
+
+@cache
+def java_pattern(java_source: str) -> regex.Pattern[str] | None:
+    """The compiled form of a model's Java pattern, or None when it cannot be expressed."""
+    try:
+        python_source, flags = translate(java_source)
+        return regex.compile(python_source, flags)
+    except (regex.error, ValueError, IndexError):
+        return None
