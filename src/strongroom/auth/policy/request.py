@@ -1,0 +1,106 @@
+"""What evaluation reads (AuthorizationRequest) and what it answers (Decision), and AWS's denial text."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from strongroom.auth.policy.conditions import as_text
+from strongroom.auth.policy.document import PolicyKind
+from strongroom.auth.policy.principals import Caller
+
+ConditionValue = str | int | float | bool | bytes | datetime | Sequence[str]
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """One request to authorize.
+
+    `context` maps condition keys (any case) to values; a list is a multivalued key. For a caller
+    that is not an IAM identity (a service principal, a web identity provider, an S3 canonical
+    user) `principal_arn` carries that principal's name. `session_issuer_arn` is the role or user a
+    session was issued from; for an assumed-role session it is derived from the session ARN when not
+    given. `resource_account` None means the resource is in the caller's account.
+
+    `aws:PrincipalArn` and `aws:PrincipalAccount` are filled in when the context lacks them.
+    """
+
+    principal_arn: str
+    principal_account: str
+    action: str
+    resource: str
+    context: Mapping[str, ConditionValue] = field(default_factory=dict)
+    principal_is_root: bool = False
+    resource_account: str | None = None
+    session_issuer_arn: str | None = None
+    caller: Caller = field(init=False, repr=False, compare=False)
+    lowered_context: Mapping[str, ConditionValue] = field(init=False, repr=False, compare=False)
+    lowered_action: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        caller = Caller.of(
+            self.principal_arn,
+            self.principal_account,
+            is_root=self.principal_is_root,
+            issuer_arn=self.session_issuer_arn,
+        )
+        lowered = {key.lower(): value for key, value in self.context.items()}
+        lowered.setdefault("aws:principalarn", caller.issuer_arn or self.principal_arn)
+        lowered.setdefault("aws:principalaccount", self.principal_account)
+        object.__setattr__(self, "caller", caller)
+        object.__setattr__(self, "lowered_context", lowered)
+        object.__setattr__(self, "lowered_action", self.action.lower())
+
+    @property
+    def is_cross_account(self) -> bool:
+        return self.resource_account is not None and self.resource_account != self.principal_account
+
+    def variable(self, name: str) -> str | None:
+        """The value of context key `name` (lower-cased) as a policy variable: single-valued only."""
+        value = self.lowered_context.get(name)
+        if value is None or isinstance(value, list | tuple | set | frozenset):
+            return None
+        return as_text(value)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome, and the policy kind and statement that decided it.
+
+    For an ImplicitDeny, `policy_kind` names the kind of policy that failed to allow the request
+    (what AWS's message says "no ... allows"), and `statement_sid` is None. For an Allow found only
+    in the account root's own rights, both are None.
+    """
+
+    effect: Literal["Allow", "ExplicitDeny", "ImplicitDeny"]
+    policy_kind: PolicyKind | None = None
+    statement_sid: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect == "Allow"
+
+
+_POLICY_PHRASES = {
+    PolicyKind.IDENTITY: "identity-based policy",
+    PolicyKind.RESOURCE: "resource-based policy",
+    PolicyKind.TRUST: "resource-based policy",
+    PolicyKind.BOUNDARY: "permissions boundary",
+    PolicyKind.SESSION: "session policy",
+}
+
+
+def denial_message(request: AuthorizationRequest, decision: Decision) -> str:
+    """AWS's AccessDenied message for a denied request."""
+    if decision.allowed:
+        raise ValueError("the request was allowed")
+    phrase = _POLICY_PHRASES[decision.policy_kind or PolicyKind.IDENTITY]
+    head = (
+        f"User: {request.principal_arn} is not authorized to perform: {request.action} on resource: {request.resource}"
+    )
+    if decision.effect == "ExplicitDeny":
+        article = "an" if phrase[0] in "aeiou" else "a"
+        return f"{head} with an explicit deny in {article} {phrase}"
+    return f"{head} because no {phrase} allows the {request.action} action"
