@@ -9,7 +9,7 @@ import pytest
 
 from strongroom.errors import ServiceError
 from strongroom.wire.specs import load_service
-from strongroom.wire.validate import validate_input
+from strongroom.wire.validate import validate_input, validator_for
 
 PREFIX = "1 validation error detected: "
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -414,3 +414,26 @@ def test_params_that_are_not_a_dict_are_left_to_the_parser() -> None:
 def test_operation_without_input_members_accepts_anything() -> None:
     assert passes("sts", "GetCallerIdentity", {})
     assert passes("kms", "ListKeys", {"Limit": 5, "When": datetime.datetime.now(datetime.UTC)})
+
+
+def test_recursive_shapes_are_checked_at_every_depth() -> None:
+    deep = {"Expression": "AWS:Application.Name", "Aggregators": [{"Expression": "x", "Aggregators": []}]}
+    error = failure("ssm", "GetInventory", {"Aggregators": [{"Expression": "", "Aggregators": [deep]}]})
+    assert error.message == (
+        "2 validation errors detected: "
+        "Value '' at 'aggregators.1.member.expression' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1; "
+        "Value '[]' at 'aggregators.1.member.aggregators.1.member.aggregators.1.member.aggregators' "
+        "failed to satisfy constraint: Member must have length greater than or equal to 1"
+    )
+
+
+def test_each_operation_is_compiled_once() -> None:
+    kms = load_service("kms")
+    encrypt = kms.operation_model("Encrypt")
+    first = validator_for(kms, encrypt)
+    assert validator_for(kms, kms.operation_model("Encrypt")) is first
+    assert first.error_code == "ValidationException"
+    assert validator_for(load_service("iam"), load_service("iam").operation_model("ListUsers")).error_code == (
+        "ValidationError"
+    )
