@@ -7,7 +7,7 @@ parser can be compared with `==`:
   cannot carry those); strings that travel in HTTP headers are printable ASCII without edge blanks
   (HTTP strips them); URI labels are non-empty and never "." or ".." (dot segments);
 - timestamps are UTC-aware with millisecond precision (what JSON epochs and ISO 8601 both carry),
-  and whole seconds in headers (RFC 822 dates have no fraction);
+  and whole seconds in headers and members formatted as RFC 822 (those dates have no fraction);
 - floats are finite; integers stay within the model's range (32- or 64-bit by default).
 
 Event-stream members are never generated (no request/response protocol carries them as values),
@@ -76,7 +76,9 @@ def _values(shape: Shape, output: bool, location: str, depth: int) -> st.SearchS
     if kind == "blob":
         return st.binary(min_size=_min(shape), max_size=_max(shape, _min(shape) + MAX_TEXT))
     if kind == "timestamp":
-        return _timestamps(whole_seconds=location in ("header", "header-list"))
+        # RFC 822 dates (the header default, or a member's own format) carry whole seconds only.
+        rfc822 = str(shape.serialization.get("timestampFormat", "")).lower() == "rfc822"
+        return _timestamps(whole_seconds=rfc822 or location in ("header", "header-list"))
     raise TypeError(f"no strategy for shape type {kind!r}")
 
 
@@ -125,8 +127,8 @@ def _strings(shape: Shape, location: str) -> st.SearchStrategy[Any]:
     if location == "header-key":
         return st.text(_HEADER_KEY_CHARS, min_size=max(low, 1), max_size=high)
     if location == "header":
-        return st.text(_HEADER_CHARS, min_size=low, max_size=high).map(str.strip).filter(
-            lambda value: len(value) >= low
+        return (
+            st.text(_HEADER_CHARS, min_size=low, max_size=high).map(str.strip).filter(lambda value: len(value) >= low)
         )
     return st.text(_TEXT_CHARS, min_size=low, max_size=high)
 
