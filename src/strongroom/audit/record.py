@@ -1,0 +1,158 @@
+"""CloudTrail event records for API calls, and the `AuditEvent` column values that index them.
+
+A record follows CloudTrail's `AwsApiCall` shape (eventVersion 1.11) as KMS, Secrets Manager, SSM
+and STS events show it: no `apiVersion`, `errorCode`/`errorMessage` only on failure,
+`responseElements` null for read-only calls and failures, `tlsDetails` left out (plain HTTP).
+Request and response values pass through `redact` first, so no secret reaches the record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from strongroom.audit.redact import redact
+from strongroom.auth.principal import Principal, root_arn
+from strongroom.context import RequestContext
+from strongroom.errors import ServiceError
+
+EVENT_VERSION = "1.11"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# A handler may add member paths its model forgets to mark sensitive (see `redact`), as an iterable of
+# dotted member names in ctx.extra under this key; they apply to both request and response.
+EXTRA_SENSITIVE = "audit.extra_sensitive"
+
+
+def build_record(
+    ctx: RequestContext,
+    *,
+    event_source: str,
+    read_only: bool,
+    output: dict[str, Any] | None,
+    error: ServiceError | None,
+    management: bool = True,
+    extra_sensitive: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """One CloudTrail record for the call `ctx` describes, which answered `output` or failed with `error`."""
+    extra = extra_sensitive | frozenset(ctx.extra.get(EXTRA_SENSITIVE, ()))
+    operation = ctx.operation
+    principal = ctx.principal
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(principal) if principal is not None else None,
+        "eventTime": format_time(ctx.received_at),
+        "eventSource": event_source,
+        "eventName": operation.name if operation is not None else "",
+        "awsRegion": ctx.region,
+        "sourceIPAddress": ctx.source_ip,
+        "userAgent": ctx.user_agent,
+    }
+    if error is not None:
+        record["errorCode"] = error.code
+        if error.message:
+            record["errorMessage"] = error.message
+    input_shape = operation.input_shape if operation is not None else None
+    record["requestParameters"] = redact(input_shape, ctx.params, extra_sensitive=extra)
+    if read_only or error is not None or operation is None:
+        record["responseElements"] = None
+    else:
+        record["responseElements"] = redact(operation.output_shape, output, extra_sensitive=extra)
+    record["requestID"] = ctx.request_id
+    record["eventID"] = str(uuid.uuid4())
+    record["readOnly"] = read_only
+    if ctx.resources:
+        record["resources"] = [dict(resource) for resource in ctx.resources]
+    record["eventType"] = "AwsApiCall"
+    record["managementEvent"] = management
+    record["recipientAccountId"] = principal.account_id if principal is not None else ""
+    record["eventCategory"] = "Management" if management else "Data"
+    return record
+
+
+def user_identity(principal: Principal) -> dict[str, Any]:
+    """CloudTrail's `userIdentity` for a Root, IAMUser or AssumedRole caller."""
+    account = principal.account_id
+    if principal.type == "Root":
+        return {
+            "type": "Root",
+            "principalId": account,
+            "arn": root_arn(account),
+            "accountId": account,
+            "accessKeyId": principal.access_key_id,
+        }
+    identity: dict[str, Any] = {
+        "type": principal.type,
+        "principalId": principal.user_id,
+        "arn": principal.arn,
+        "accountId": account,
+        "accessKeyId": principal.access_key_id,
+    }
+    if principal.type == "AssumedRole":
+        identity["sessionContext"] = _session_context(principal)
+    elif principal.user_name is not None:
+        identity["userName"] = principal.user_name
+    return identity
+
+
+def _session_context(principal: Principal) -> dict[str, Any]:
+    """The role behind an assumed-role session, read from its ARN `arn:aws:sts::A:assumed-role/R/S`.
+
+    The role's path is not in the session ARN; a principal that knows its role ARN and session
+    creation time (attributes `role_arn`, `session_created_at`) supplies them instead.
+    """
+    account = principal.account_id
+    role_name = principal.arn.split(":", 5)[-1].split("/")[1] if "/" in principal.arn else ""
+    role_arn = getattr(principal, "role_arn", None)
+    issuer = {
+        "type": "Role",
+        "principalId": principal.user_id.split(":", 1)[0],
+        "arn": role_arn if isinstance(role_arn, str) else f"arn:aws:iam::{account}:role/{role_name}",
+        "accountId": account,
+        "userName": role_name,
+    }
+    attributes: dict[str, str] = {}
+    created = getattr(principal, "session_created_at", None)
+    if isinstance(created, datetime):
+        attributes["creationDate"] = format_time(created)
+    attributes["mfaAuthenticated"] = "false"
+    return {"sessionIssuer": issuer, "attributes": attributes}
+
+
+def format_time(when: datetime) -> str:
+    """UTC in CloudTrail's `YYYY-MM-DDThh:mm:ssZ`."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def row_for(record: dict[str, Any]) -> dict[str, Any]:
+    """The `AuditEvent` column values for `record`."""
+    identity = record.get("userIdentity") or {}
+    return {
+        "event_id": record["eventID"],
+        "event_time": datetime.strptime(record["eventTime"], TIME_FORMAT).replace(tzinfo=UTC),
+        "account_id": record["recipientAccountId"],
+        "region": record["awsRegion"],
+        "event_source": record["eventSource"],
+        "event_name": record["eventName"],
+        "read_only": bool(record["readOnly"]),
+        "username": lookup_username(identity),
+        "access_key_id": identity.get("accessKeyId"),
+        "error_code": record.get("errorCode"),
+        "record": orjson.dumps(record).decode(),
+    }
+
+
+def lookup_username(identity: dict[str, Any]) -> str | None:
+    """The name LookupEvents shows: "root", the IAM user name, or an assumed role's session name."""
+    kind = identity.get("type")
+    if kind == "Root":
+        return "root"
+    if kind == "AssumedRole":
+        arn = str(identity.get("arn", ""))
+        return arn.rsplit("/", 1)[-1] if "/" in arn else None
+    name = identity.get("userName")
+    return str(name) if name is not None else None
