@@ -56,10 +56,6 @@ def _raw_payload(value: Any) -> bytes:
     return blob_bytes(value)
 
 
-def _has_content_type(headers: list[tuple[str, str]]) -> bool:
-    return any(name.lower() == "content-type" for name, _ in headers)
-
-
 def _json_body(service: ServiceModel, shape: StructureShape, bound: RestBinding, output: dict[str, Any]) -> bytes:
     planner = awsjson.planner(service)
     if bound.payload_member is None:
@@ -119,13 +115,13 @@ def rest_response(
     if bound.raw_payload:
         value = output.get(bound.payload_member or "")
         body = b"" if value is None else _raw_payload(value)
-        if not _has_content_type(headers):
+        if not bound.binds_content_type:
             assert bound.payload_shape is not None
             default = "application/octet-stream" if bound.payload_shape.type_name == "blob" else "text/plain"
             headers.append(("Content-Type", default))
         return HttpResponse(status, headers, body)
     body = _xml_body(service, shape, bound, output) if xml else _json_body(service, shape, bound, output)
-    if body and not _has_content_type(headers):
+    if body and not bound.binds_content_type:
         headers.append(("Content-Type", _XML if xml else _JSON))
     return HttpResponse(status, headers, body)
 

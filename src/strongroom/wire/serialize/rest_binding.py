@@ -79,6 +79,8 @@ class RestBinding:
     payload_shape: Shape | None
     # Members that go in the body when there is no payload member.
     body_members: frozenset[str]
+    # Whether a member is bound to the Content-Type header (then the handler decides it).
+    binds_content_type: bool
 
     @property
     def raw_payload(self) -> bool:
@@ -125,6 +127,7 @@ def _bind(shape: StructureShape) -> RestBinding:
         payload_member=payload_member,
         payload_shape=shape.members[payload_member] if payload_member else None,
         body_members=frozenset(body),
+        binds_content_type=any(header.lower() == "content-type" for _, header, _ in headers),
     )
 
 
