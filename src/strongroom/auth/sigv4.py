@@ -92,7 +92,7 @@ def verify(request: HttpRequest, claim: SigV4Claim, secret_access_key: str, *, n
 def build_string_to_sign(request: HttpRequest, claim: SigV4Claim) -> str:
     scope = f"{claim.date}/{claim.region}/{claim.service}/{TERMINATOR}"
     digest = hashlib.sha256(build_canonical_request(request, claim).encode("utf-8")).hexdigest()
-    return f"{ALGORITHM}\n{claim.amz_date.strftime(_AMZ_DATE_FORMAT)}\n{scope}\n{digest}"
+    return f"{ALGORITHM}\n{_fmt(claim.amz_date)}\n{scope}\n{digest}"
 
 
 def build_canonical_request(request: HttpRequest, claim: SigV4Claim) -> str:
@@ -166,7 +166,7 @@ def signing_key(secret_access_key: str, date: str, region: str, service: str) ->
 
 def _check_time(claim: SigV4Claim, now: datetime) -> None:
     # Comparisons are arranged so nothing is ever added to a client's date (which could overflow).
-    stamp = claim.amz_date.strftime(_AMZ_DATE_FORMAT)
+    stamp = _fmt(claim.amz_date)
     if claim.amz_date > now + MAX_CLOCK_SKEW:
         raise AuthFailure(
             AuthFailureKind.REQUEST_EXPIRED,
@@ -205,7 +205,12 @@ def _check_payload(request: HttpRequest, claim: SigV4Claim) -> None:
 
 
 def _fmt(moment: datetime) -> str:
-    return moment.strftime(_AMZ_DATE_FORMAT)
+    # By hand: strftime's %Y does not pad years below 1000 on every platform.
+    return f"{_day(moment)}T{moment.hour:02d}{moment.minute:02d}{moment.second:02d}Z"
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.year:04d}{moment.month:02d}{moment.day:02d}"
 
 
 # --- parsing the two forms ----------------------------------------------------------------------
@@ -292,10 +297,10 @@ def _build_claim(
     given_payload_hash: str | None,
 ) -> SigV4Claim:
     access_key_id, date, region, service = _parse_credential(credential, presigned)
-    if date != amz_date.strftime("%Y%m%d"):
+    if date != _day(amz_date):
         raise _incomplete(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
-            f"'{date}' != '{amz_date:%Y%m%d}', from '{amz_date:%Y%m%dT%H%M%SZ}'.",
+            f"'{date}' != '{_day(amz_date)}', from '{_fmt(amz_date)}'.",
             presigned=presigned,
         )
     names = tuple(signed_headers.split(";"))
