@@ -133,7 +133,8 @@ def row_for(record: dict[str, Any]) -> dict[str, Any]:
     identity = record.get("userIdentity") or {}
     return {
         "event_id": record["eventID"],
-        "event_time": datetime.strptime(record["eventTime"], TIME_FORMAT).replace(tzinfo=UTC),
+        # fromisoformat reads the trailing "Z" as UTC, and is far cheaper than strptime.
+        "event_time": datetime.fromisoformat(record["eventTime"]),
         "account_id": record["recipientAccountId"],
         "region": record["awsRegion"],
         "event_source": record["eventSource"],
