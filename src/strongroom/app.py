@@ -1,0 +1,97 @@
+"""The ASGI application: AWS requests go through the pipeline, /_strongroom/ to the admin routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from strongroom.admin.routes import ADMIN_PREFIX, AdminRoutes
+from strongroom.pipeline import RequestPipeline
+from strongroom.runtime import Runtime
+from strongroom.settings import Settings
+from strongroom.wire.http import Headers, HttpRequest, HttpResponse
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# Larger bodies are refused before they are read in full.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+log = logging.getLogger("strongroom")
+
+
+class StrongroomApp:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.pipeline = RequestPipeline(runtime)
+        self.admin = AdminRoutes(runtime)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        if body is None:
+            await _send(send, HttpResponse(413, [("Content-Type", "text/plain")], b"Request body too large"))
+            return
+        request = HttpRequest(
+            method=scope["method"],
+            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+            body=body,
+        )
+        client = scope.get("client")
+        source_ip = client[0] if client else ""
+        if request.path.startswith(ADMIN_PREFIX):
+            response = await self.admin.handle(request)
+        else:
+            response = await self.pipeline.handle(request, source_ip)
+        await _send(send, response)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.runtime.audit.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.runtime.audit.aclose()
+                self.runtime.database.dispose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if response.header("content-length") is None:
+        headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def create_app() -> StrongroomApp:
+    """uvicorn's factory: every worker process builds its app from the settings in its environment."""
+    return StrongroomApp(Runtime.open(Settings.from_environ()))

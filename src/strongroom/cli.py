@@ -1,0 +1,113 @@
+"""The `strongroom` command: serve, and administer accounts."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from strongroom import __version__
+from strongroom.settings import DEFAULT_DATA_DIR, Settings
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"where data, the root key and credentials live (default ./{DEFAULT_DATA_DIR})")
+    parser.add_argument("--database-url", default=None,
+                        help="SQLAlchemy URL; default SQLite in the data dir, "
+                             "or postgresql+psycopg://user@host/db")
+    parser.add_argument("--root-key-file", type=Path, default=None,
+                        help="the barrier's root key file (default <data-dir>/root.key)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="strongroom", description="The AWS security services, self-hosted.")
+    parser.add_argument("--version", action="version", version=f"strongroom {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="start the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4566)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--enable-clock-control", action="store_true",
+                       help="let clients move the server clock through /_strongroom/clock (for tests only)")
+    _add_store_options(serve)
+
+    admin = commands.add_parser("admin", help="administer accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_commands.add_parser("create-account", help="create an account with its own root access key")
+    create.add_argument("--account-id", default=None, help="12 digits; random when omitted")
+    create.add_argument("--access-key-id", default=None)
+    create.add_argument("--secret-access-key", default=None)
+    _add_store_options(create)
+    return parser
+
+
+def _settings(args: argparse.Namespace, clock_control: bool = False) -> Settings:
+    env = Settings.from_environ()
+    return Settings.create(
+        data_dir=args.data_dir or env.data_dir,
+        database_url=args.database_url or (env.database_url if args.data_dir is None else None),
+        root_key_file=args.root_key_file or env.root_key_file,
+        clock_control=clock_control,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from strongroom.server import prepare
+
+    settings = _settings(args, clock_control=args.enable_clock_control)
+    result = prepare(settings)
+    endpoint = f"http://{args.host}:{args.port}"
+    print(f"Strongroom {__version__} serving on {endpoint}, data in {settings.data_dir}", flush=True)
+    if result.secret_access_key is not None:
+        print("The root access key of account 000000000000 was created; its secret is shown only now "
+              f"(and kept in {settings.data_dir / 'credentials'}, mode 0600):", flush=True)
+    secret = result.secret_access_key or f"<see {settings.data_dir / 'credentials'}>"
+    print(f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID={result.access_key_id} "
+          f"AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION=us-east-1", flush=True)
+    os.environ.update(settings.to_environ())
+    uvicorn.run(
+        "strongroom.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+        server_header=False,
+        loop="uvloop",
+        http="httptools",
+    )
+    return 0
+
+
+def _create_account(args: argparse.Namespace) -> int:
+    from strongroom.server import create_account
+
+    try:
+        account_id, access_key_id, secret = create_account(
+            _settings(args), account_id=args.account_id, access_key_id=args.access_key_id,
+            secret_access_key=args.secret_access_key,
+        )
+    except ValueError as exc:
+        print(f"strongroom: {exc}", file=sys.stderr)
+        return 2
+    print(f"account_id = {account_id}\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _create_account(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""The server's shared machinery in one place: settings, store, barrier, credentials, clock, audit, services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from strongroom.audit.writer import AuditWriter
+from strongroom.auth.credentials import CredentialStore
+from strongroom.barrier import open_barrier
+from strongroom.clock import Clock
+from strongroom.services.base import Service
+from strongroom.services.registry import load_services
+from strongroom.settings import Settings
+from strongroom.store.db import Database
+from strongroom.store.tables import ServerState
+from strongroom.wire.routing import ServiceRouter
+
+CLOCK_OFFSET = "clock_offset_seconds"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    credentials: CredentialStore
+    clock: Clock
+    audit: AuditWriter
+    services: dict[str, Service]
+    router: ServiceRouter
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        """Connect to an already prepared data dir and database (see `strongroom.server.prepare`)."""
+        database = Database(settings.database_url)
+        barrier = open_barrier(database, settings.data_dir, settings.root_key_file)
+        services = load_services()
+        runtime = cls(
+            settings=settings,
+            database=database,
+            credentials=CredentialStore(database, barrier),
+            clock=Clock(),
+            audit=AuditWriter(database),
+            services=services,
+            router=ServiceRouter(plugin.model for plugin in services.values()),
+        )
+        runtime.load_clock_offset()
+        return runtime
+
+    def load_clock_offset(self) -> None:
+        """Business time is shared by every worker and node: its offset lives in the store."""
+        with self.database.session() as session:
+            row = session.scalar(select(ServerState).where(ServerState.name == CLOCK_OFFSET))
+        self.clock.set_offset(timedelta(seconds=float(row.value)) if row else timedelta(0))
+
+    def save_clock_offset(self) -> None:
+        with self.database.session() as session:
+            row = session.get(ServerState, CLOCK_OFFSET)
+            value = repr(self.clock.offset.total_seconds())
+            if row is None:
+                session.add(ServerState(name=CLOCK_OFFSET, value=value))
+            else:
+                row.value = value

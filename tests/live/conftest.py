@@ -1,0 +1,188 @@
+"""A real Strongroom server on a free port, started as users start it, for boto3 and aws CLI tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.auth
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+ACCESS_KEY_ID = "AKIASTRONGROOMTEST01"
+SECRET_ACCESS_KEY = "strongroom-test-secret-key/0123456789abcd"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@contextlib.contextmanager
+def _frozen_signing_time(when: datetime) -> Iterator[None]:
+    """Sign as a client whose clock reads `when` (botocore's signer asks this function for the time)."""
+    real = botocore.auth.get_current_datetime
+    botocore.auth.get_current_datetime = lambda: when.replace(tzinfo=None)
+    try:
+        yield
+    finally:
+        botocore.auth.get_current_datetime = real
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """One `strongroom serve` process and what a client needs to talk to it."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        database_url: str | None = None,
+        workers: int = 1,
+        *,
+        root_key_file: Path | None = None,
+        bootstrap_credentials: bool = True,
+    ) -> None:
+        self.data_dir = data_dir
+        self.database_url = database_url
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.access_key_id = ACCESS_KEY_ID
+        self.secret_access_key = SECRET_ACCESS_KEY
+        self.log_path = data_dir.parent / f"{data_dir.name}.log"
+        command = [
+            sys.executable, "-m", "strongroom", "serve", "--port", str(self.port),
+            "--data-dir", str(data_dir), "--workers", str(workers), "--enable-clock-control",
+            "--log-level", "warning",
+        ]
+        if database_url:
+            command += ["--database-url", database_url]
+        if root_key_file:
+            command += ["--root-key-file", str(root_key_file)]
+        env = dict(os.environ)
+        if bootstrap_credentials:
+            env.update(STRONGROOM_ACCESS_KEY_ID=ACCESS_KEY_ID, STRONGROOM_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"strongroom exited early:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/_strongroom/health", timeout=1) as reply:
+                    if reply.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"strongroom did not become ready:\n{self.log_path.read_text()}")
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+    def client(self, service: str, region: str = "us-east-1", **credentials: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=credentials.get("key", self.access_key_id),
+            aws_secret_access_key=credentials.get("secret", self.secret_access_key),
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    def admin(self, route: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.endpoint}/_strongroom/{route}", data=data,
+                                         method="POST" if data is not None else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def send(
+        self,
+        service: str,
+        body: bytes = b"",
+        *,
+        method: str = "POST",
+        path: str = "/",
+        headers: dict[str, str] | None = None,
+        region: str = "us-east-1",
+        sign: bool = True,
+        key: str | None = None,
+        secret: str | None = None,
+        signed_at: datetime | None = None,
+    ) -> Reply:
+        """A raw HTTP request, SigV4-signed as a client would (or not), for cases boto3 won't send."""
+        request = AWSRequest(method=method, url=f"{self.endpoint}{path}", data=body, headers=headers or {})
+        if sign:
+            credentials = Credentials(key or self.access_key_id, secret or self.secret_access_key)
+            signer = SigV4Auth(credentials, service, region)
+            if signed_at is not None:
+                with _frozen_signing_time(signed_at):
+                    signer.add_auth(request)
+            else:
+                signer.add_auth(request)
+        prepared = request.prepare()
+        raw = urllib.request.Request(prepared.url, data=prepared.body or None, method=prepared.method,
+                                     headers=dict(prepared.headers))
+        try:
+            with urllib.request.urlopen(raw, timeout=10) as reply:
+                return Reply(reply.status, dict(reply.headers), reply.read())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, dict(error.headers), error.read())
+
+    def cli_env(self) -> dict[str, str]:
+        return dict(os.environ, AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID=self.access_key_id,
+                    AWS_SECRET_ACCESS_KEY=self.secret_access_key, AWS_DEFAULT_REGION="us-east-1",
+                    AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server, once on SQLite and once on PostgreSQL: every live test runs on both stores."""
+    data_dir = tmp_path_factory.mktemp("strongroom") / "data"
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("postgres_database_url")
+    instance = Server(data_dir, database_url)
+    yield instance
+    instance.stop()
