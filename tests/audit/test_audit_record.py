@@ -190,6 +190,9 @@ def test_context_can_name_extra_sensitive_members() -> None:
     record = build_record(ctx, event_source="ssm.amazonaws.com", read_only=False, output={"Version": 1}, error=None)
     assert record["requestParameters"] == {"name": "/p"}
     assert record["responseElements"] == {"version": 1}
+    ctx.extra[EXTRA_SENSITIVE] = "Description"  # one path given as a bare string
+    record = build_record(ctx, event_source="ssm.amazonaws.com", read_only=False, output=None, error=None)
+    assert record["requestParameters"] == {"name": "/p"}
 
 
 def test_row_for_gives_the_lookup_columns() -> None:

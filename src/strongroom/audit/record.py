@@ -37,7 +37,8 @@ def build_record(
     extra_sensitive: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """One CloudTrail record for the call `ctx` describes, which answered `output` or failed with `error`."""
-    extra = extra_sensitive | frozenset(ctx.extra.get(EXTRA_SENSITIVE, ()))
+    declared = ctx.extra.get(EXTRA_SENSITIVE, ())
+    extra = extra_sensitive | frozenset([declared] if isinstance(declared, str) else declared)
     operation = ctx.operation
     principal = ctx.principal
     record: dict[str, Any] = {

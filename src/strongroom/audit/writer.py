@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert
+from sqlalchemy.exc import DBAPIError
 
 from strongroom.audit.record import row_for
 from strongroom.store.tables import AuditEvent
@@ -45,7 +46,7 @@ class AuditWriter:
         """Start the draining task on the running event loop (`write` also starts it on first use)."""
         if self._closing:
             raise RuntimeError("the audit writer is closed")
-        if self._drainer is None:
+        if self._drainer is None or self._drainer.done():
             self._wakeup = asyncio.Event()
             self._drainer = asyncio.get_running_loop().create_task(self._drain(), name="audit-writer")
 
@@ -64,7 +65,7 @@ class AuditWriter:
         try:
             self._insert([row_for(record)])
         except Exception as exc:
-            raise AuditWriteError(f"audit record {record.get('eventID')} was not stored") from exc
+            raise AuditWriteError(f"audit record {record.get('eventID')} was not stored") from _without_parameters(exc)
 
     async def aclose(self) -> None:
         """Commit what is queued, then stop the draining task."""
@@ -102,7 +103,7 @@ class AuditWriter:
             for _row, waiter in batch:
                 if not waiter.done():
                     error = AuditWriteError(f"a batch of {count} audit records was not stored")
-                    error.__cause__ = exc
+                    error.__cause__ = _without_parameters(exc)
                     waiter.set_exception(error)
             if not isinstance(exc, Exception):
                 raise
@@ -114,3 +115,11 @@ class AuditWriter:
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         with self._database.engine.begin() as connection:
             connection.execute(insert(AuditEvent), rows)
+
+
+def _without_parameters(exc: BaseException) -> BaseException:
+    """The driver's own error rather than SQLAlchemy's, whose text lists the batch's rows: a logged
+    failure should name the problem, not repeat up to `max_batch` records."""
+    if isinstance(exc, DBAPIError) and isinstance(exc.orig, BaseException):
+        return exc.orig
+    return exc
