@@ -9,6 +9,7 @@ from typing import Any
 from strongroom.admin.routes import ADMIN_PREFIX, AdminRoutes
 from strongroom.pipeline import RequestPipeline
 from strongroom.runtime import Runtime
+from strongroom.scheduler import Scheduler
 from strongroom.settings import Settings
 from strongroom.wire.http import Headers, HttpRequest, HttpResponse
 
@@ -27,7 +28,8 @@ class StrongroomApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.pipeline = RequestPipeline(runtime)
-        self.admin = AdminRoutes(runtime)
+        self.scheduler = Scheduler(runtime)
+        self.admin = AdminRoutes(runtime, self.scheduler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -59,8 +61,10 @@ class StrongroomApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.runtime.audit.start()
+                self.scheduler.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.scheduler.aclose()
                 await self.runtime.audit.aclose()
                 self.runtime.database.dispose()
                 await send({"type": "lifespan.shutdown.complete"})

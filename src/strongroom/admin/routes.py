@@ -10,6 +10,7 @@ import orjson
 
 from strongroom import __version__
 from strongroom.runtime import Runtime
+from strongroom.scheduler import Scheduler
 from strongroom.wire.http import HttpRequest, HttpResponse
 
 ADMIN_PREFIX = "/_strongroom/"
@@ -20,8 +21,9 @@ def _json(status: int, body: dict[str, Any]) -> HttpResponse:
 
 
 class AdminRoutes:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, scheduler: Scheduler) -> None:
         self.runtime = runtime
+        self.scheduler = scheduler
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         route = request.path[len(ADMIN_PREFIX):].rstrip("/")
@@ -39,7 +41,10 @@ class AdminRoutes:
         })
 
     async def clock(self, request: HttpRequest) -> HttpResponse:
-        """GET reads business time; POST {"advance_seconds": N} or {"set": ISO-8601} moves it."""
+        """GET reads business time; POST {"advance_seconds": N} or {"set": ISO-8601} moves it.
+
+        After a move, every scheduled task runs once before the answer, so what fell due has happened.
+        """
         if not self.runtime.settings.clock_control:
             return _json(403, {"error": "Forbidden", "message": "The server clock is not controllable here."})
         if request.method == "POST":
@@ -54,6 +59,7 @@ class AdminRoutes:
             except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
                 return _json(400, {"error": "BadRequest", "message": str(exc)})
             await asyncio.to_thread(self.runtime.save_clock_offset)
+            await asyncio.to_thread(self.scheduler.run_due)
         else:
             await asyncio.to_thread(self.runtime.load_clock_offset)
         return _json(200, {"now": self.runtime.clock.now().isoformat()})

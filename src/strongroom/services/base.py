@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.model import ServiceModel
 
 from strongroom.context import RequestContext
 from strongroom.wire.specs import load_service
 
+if TYPE_CHECKING:
+    from strongroom.runtime import Runtime
+
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+# A scheduled task: runs with the server's runtime and does whatever is due at `runtime.clock.now()`.
+TaskFunction = Callable[["Runtime"], None]
 ResourceResolver = Callable[[RequestContext, dict[str, Any]], list[str]]
 
 _READ_PREFIXES = ("Get", "List", "Describe", "Lookup", "Batch Get", "Test", "Simulate", "Validate")
@@ -35,6 +40,18 @@ class Operation:
     read_only: bool
 
 
+@dataclass(frozen=True)
+class Task:
+    """Work that falls due with time (deletions, rotations, expiries), run by the scheduler.
+
+    Tasks must be idempotent and safe to run on several workers or nodes at once: they act on what
+    the store says is due, inside transactions.
+    """
+
+    name: str
+    function: TaskFunction
+
+
 class Service:
     """One AWS service served by Strongroom, named as botocore names it ("kms", "sts", ...)."""
 
@@ -44,6 +61,7 @@ class Service:
         self.action_prefix = action_prefix or self.model.signing_name
         self.event_source = f"{self.model.endpoint_prefix}.amazonaws.com"
         self.operations: dict[str, Operation] = {}
+        self.tasks: list[Task] = []
 
     def operation(
         self,
@@ -66,5 +84,14 @@ class Service:
                 read_only=name.startswith(_READ_PREFIXES) if read_only is None else read_only,
             )
             return handler
+
+        return register
+
+    def task(self, name: str) -> Callable[[TaskFunction], TaskFunction]:
+        """Register the decorated function as a scheduled task of this service."""
+
+        def register(function: TaskFunction) -> TaskFunction:
+            self.tasks.append(Task(f"{self.name}:{name}", function))
+            return function
 
         return register
