@@ -20,15 +20,16 @@ from strongroom.store.tables import AuditEvent, Base
 
 
 @dataclass
-class SqliteDatabase:
-    """Just the `engine` the writer uses, on a file database with the server's durability settings."""
+class ObservedDatabase:
+    """Just the `engine` the writer uses (a SQLite file with the server's durability settings, or
+    PostgreSQL), and the commits observed on it."""
 
     engine: Engine
     commits: list[int]
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
+def database(tmp_path: Path) -> Iterator[ObservedDatabase]:
     engine = create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
 
     @event.listens_for(engine, "connect")
@@ -41,7 +42,7 @@ def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
     Base.metadata.create_all(engine)
     commits: list[int] = []
     event.listen(engine, "commit", lambda _connection: commits.append(1))
-    yield SqliteDatabase(engine, commits)
+    yield ObservedDatabase(engine, commits)
     engine.dispose()
 
 
@@ -75,17 +76,17 @@ def make_record(number: int, *, event_id: str | None = None, error_code: str | N
     return record
 
 
-def stored_rows(database: SqliteDatabase) -> list[AuditEvent]:
+def stored_rows(database: ObservedDatabase) -> list[AuditEvent]:
     with database.engine.connect() as connection:
         return list(connection.execute(select(AuditEvent).order_by(AuditEvent.seq)).all())  # type: ignore[arg-type]
 
 
-def count_rows(database: SqliteDatabase) -> int:
+def count_rows(database: ObservedDatabase) -> int:
     with database.engine.connect() as connection:
         return int(connection.scalar(select(func.count()).select_from(AuditEvent)) or 0)
 
 
-def test_concurrent_writes_share_commits(database: SqliteDatabase) -> None:
+def test_concurrent_writes_share_commits(database: ObservedDatabase) -> None:
     records = [make_record(number, error_code="Boom" if number % 7 == 0 else None) for number in range(500)]
 
     async def scenario() -> None:
@@ -113,7 +114,7 @@ def test_concurrent_writes_share_commits(database: SqliteDatabase) -> None:
         assert orjson.loads(row.record) == record
 
 
-def test_max_batch_bounds_each_transaction(database: SqliteDatabase) -> None:
+def test_max_batch_bounds_each_transaction(database: ObservedDatabase) -> None:
     async def scenario() -> None:
         writer = AuditWriter(database, max_batch=10)
         await asyncio.gather(*(writer.write(make_record(number)) for number in range(95)))
@@ -124,7 +125,7 @@ def test_max_batch_bounds_each_transaction(database: SqliteDatabase) -> None:
     assert len(database.commits) >= 10  # 95 records, at most 10 per commit
 
 
-def test_failed_batch_raises_to_each_of_its_waiters_and_later_batches_work(database: SqliteDatabase) -> None:
+def test_failed_batch_raises_to_each_of_its_waiters_and_later_batches_work(database: ObservedDatabase) -> None:
     taken = make_record(0)
     AuditWriter(database).write_blocking(taken)
 
@@ -149,7 +150,7 @@ def test_failed_batch_raises_to_each_of_its_waiters_and_later_batches_work(datab
     assert stored == [make_record(number)["eventID"] for number in (0, 4, 5, 6, 7, 8)]
 
 
-def test_aclose_flushes_queued_records(database: SqliteDatabase) -> None:
+def test_aclose_flushes_queued_records(database: ObservedDatabase) -> None:
     async def scenario() -> list[asyncio.Task[None]]:
         writer = AuditWriter(database)
         writer.start()
@@ -165,7 +166,7 @@ def test_aclose_flushes_queued_records(database: SqliteDatabase) -> None:
     assert count_rows(database) == 50
 
 
-def test_cancelled_waiter_does_not_disturb_its_batch(database: SqliteDatabase) -> None:
+def test_cancelled_waiter_does_not_disturb_its_batch(database: ObservedDatabase) -> None:
     async def scenario() -> None:
         writer = AuditWriter(database)
         first = asyncio.create_task(writer.write(make_record(1)))
@@ -180,7 +181,7 @@ def test_cancelled_waiter_does_not_disturb_its_batch(database: SqliteDatabase) -
     assert make_record(2)["eventID"] in {row.event_id for row in stored_rows(database)}
 
 
-def test_write_blocking_commits_or_raises(database: SqliteDatabase) -> None:
+def test_write_blocking_commits_or_raises(database: ObservedDatabase) -> None:
     writer = AuditWriter(database)
     record = make_record(42)
     writer.write_blocking(record)
@@ -190,7 +191,7 @@ def test_write_blocking_commits_or_raises(database: SqliteDatabase) -> None:
         writer.write_blocking(record)
 
 
-def test_writer_serves_a_later_event_loop(database: SqliteDatabase) -> None:
+def test_writer_serves_a_later_event_loop(database: ObservedDatabase) -> None:
     writer = AuditWriter(database)
 
     async def one(number: int) -> None:
@@ -200,3 +201,31 @@ def test_writer_serves_a_later_event_loop(database: SqliteDatabase) -> None:
     asyncio.run(one(1))
     asyncio.run(one(2))
     assert count_rows(database) == 2
+
+
+@pytest.mark.postgres
+def test_group_commit_on_postgresql(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _connection: commits.append(1))
+    database = ObservedDatabase(engine, commits)
+    taken = make_record(0)
+
+    async def scenario() -> list[BaseException | None]:
+        writer = AuditWriter(database)
+        await writer.write(taken)
+        await asyncio.gather(*(writer.write(make_record(number)) for number in range(1, 301)))
+        failed = await asyncio.gather(writer.write(make_record(301)), writer.write(taken), return_exceptions=True)
+        await writer.aclose()
+        return failed
+
+    try:
+        failed = asyncio.run(scenario())
+        assert all(isinstance(outcome, AuditWriteError) for outcome in failed)
+        assert count_rows(database) == 301
+        assert len(commits) <= 10
+        row = next(row for row in stored_rows(database) if row.event_id == make_record(7)["eventID"])
+        assert row.event_time == datetime(2025, 5, 20, 20, 0, 7, tzinfo=UTC)  # timestamptz comes back aware
+    finally:
+        engine.dispose()
