@@ -44,7 +44,7 @@ def test_the_aws_cli_shows_an_authentication_error(server: Server) -> None:
 
 
 def test_presigned_url_is_accepted(server: Server) -> None:
-    url = server.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60)
+    url = server.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
     with urllib.request.urlopen(url, timeout=10) as reply:
         body = reply.read().decode()
     assert reply.status == 200
