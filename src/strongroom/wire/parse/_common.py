@@ -32,7 +32,7 @@ def wire_name(member: Shape, default: str) -> str:
 def plan_key(shape: Shape) -> str:
     """Cache key for a shape's parse plan: its name plus the traits its member reference adds."""
     if not shape.serialization:
-        return shape.name
+        return str(shape.name)
     return f"{shape.name}|{sorted(shape.serialization.items())!r}"
 
 

@@ -129,7 +129,7 @@ def _boolean(value: Any) -> bool:
 
 def _integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        # Coral accepts integral numbers written as floats (1.0) but not fractions.
+        # An integral float (1.0) is read as the integer it names; fractions are refused.
         if isinstance(value, float) and value.is_integer():
             return int(value)
         raise MalformedInput("Expected an integer value.")
