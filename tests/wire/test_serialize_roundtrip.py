@@ -160,10 +160,14 @@ def _ambiguous_xml_members(shape: StructureShape) -> set[str]:
 def expected_output(operation: OperationModel, protocol: str, output: dict[str, Any]) -> dict[str, Any]:
     shape = operation.output_shape
     assert isinstance(shape, StructureShape)
-    xml = protocol in ("query", "rest-xml")
-    expected = _expected_structure(shape, output, xml)
+    return expected_structure(shape, output, protocol, operation.http.get("responseCode", 200))
+
+
+def expected_structure(shape: StructureShape, value: dict[str, Any], protocol: str, status: int) -> dict[str, Any]:
+    """What botocore parses from `value` of `shape` sent in a response with HTTP status `status`."""
+    expected = _expected_structure(shape, value, protocol in ("query", "rest-xml"))
     if protocol.startswith("rest-"):
-        expected = _rest_expected(operation, shape, expected)
+        expected = _rest_expected(shape, expected, status)
     return expected
 
 
@@ -191,7 +195,7 @@ def _expected_structure(shape: StructureShape, value: dict[str, Any], xml: bool)
     return {name: item for name, item in kept.items() if item is not _ABSENT}
 
 
-def _rest_expected(operation: OperationModel, shape: StructureShape, expected: dict[str, Any]) -> dict[str, Any]:
+def _rest_expected(shape: StructureShape, expected: dict[str, Any], status: int) -> dict[str, Any]:
     result = dict(expected)
     payload = shape.serialization.get("payload")
     for name, member in shape.members.items():
@@ -201,7 +205,7 @@ def _rest_expected(operation: OperationModel, shape: StructureShape, expected: d
         elif location == "headers":
             result.setdefault(name, {})
         elif location == "statusCode":
-            result.setdefault(name, operation.http.get("responseCode", 200))
+            result.setdefault(name, status)
         elif name == payload and name not in result and not member.serialization.get("streaming"):
             if member.type_name == "structure":
                 result[name] = {}
