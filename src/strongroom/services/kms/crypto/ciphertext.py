@@ -1,0 +1,134 @@
+"""The symmetric ciphertext blob of SYMMETRIC_DEFAULT keys: AES-256-GCM under a per-message key.
+
+Layout (all fixed-size, so parsing has no length fields to abuse):
+
+    offset  size
+    0       4    marker b"SRK" + format version 0x01
+    4       1    key-id kind: 0 = UUID, 1 = multi-Region (`mrk-` + 32 hex)
+    5       16   key id, as the 16 bytes its hex digits spell
+    21      32   key-material id (the 64 hex chars of CurrentKeyMaterialId, as bytes)
+    53      16   random salt for the per-message key
+    69      12   random GCM nonce
+    81      n+16 GCM ciphertext and tag
+
+The header (bytes 0..80) is readable without key material so Decrypt can find the key and the backing
+material, and it holds the key id rather than the ARN so the replicas of a multi-Region key share
+ciphertexts. The per-message key is HKDF-SHA256(material, salt, info = label + key id + material id),
+and the GCM associated data is the whole header followed by the canonical encryption context, so a
+change to any header byte, any context entry or the body fails authentication.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+
+from strongroom.services.kms.crypto import errors, hazmat
+
+MARKER = b"SRK\x01"
+_UUID_KIND = 0
+_MRK_KIND = 1
+_HEADER = struct.Struct(">4sB16s32s16s12s")
+HEADER_SIZE = _HEADER.size
+TAG_SIZE = 16
+OVERHEAD = HEADER_SIZE + TAG_SIZE
+_KEY_BYTES = 32
+_DERIVATION_LABEL = b"strongroom kms symmetric blob v1\x00"
+
+_UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MRK_PATTERN = re.compile(r"mrk-[0-9a-f]{32}")
+_MATERIAL_ID_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class CiphertextHeader:
+    """What a blob tells in clear: the key id (not an ARN) and the key-material id (64 hex chars)."""
+
+    key_id: str
+    material_id: str
+
+
+def encode_context(context: Mapping[str, str]) -> bytes:
+    """Canonical encryption context: entry count, then per entry sorted by key, u32-length-prefixed UTF-8
+    key and value. Length prefixes make {"ab": "c"} and {"a": "bc"} differ, unlike plain concatenation."""
+    try:
+        entries = sorted((key.encode("utf-8"), value.encode("utf-8")) for key, value in context.items())
+    except (AttributeError, UnicodeEncodeError):
+        raise errors.validation("Encryption context keys and values must be UTF-8 strings.") from None
+    parts = [struct.pack(">I", len(entries))]
+    for key, value in entries:
+        parts += [struct.pack(">I", len(key)), key, struct.pack(">I", len(value)), value]
+    return b"".join(parts)
+
+
+def encrypt_symmetric(
+    material: bytes, *, key_id: str, material_id: str, plaintext: bytes, context: Mapping[str, str]
+) -> bytes:
+    """Seal plaintext under a SYMMETRIC_DEFAULT key's material, bound to its encryption context."""
+    if len(material) != _KEY_BYTES:
+        raise errors.internal("Symmetric key material must be 32 bytes.")
+    header = _HEADER.pack(
+        MARKER,
+        *_pack_key_id(key_id),
+        _pack_material_id(material_id),
+        hazmat.random_bytes(16),
+        hazmat.random_bytes(12),
+    )
+    _, _, _, _, salt, nonce = _HEADER.unpack(header)
+    data_key = _message_key(material, header, salt)
+    return header + hazmat.aes_gcm_seal(data_key, nonce, plaintext, header + encode_context(context))
+
+
+def read_header(blob: bytes) -> CiphertextHeader:
+    """The key id and material id of a blob, without material; InvalidCiphertextException if it is not ours."""
+    if len(blob) < OVERHEAD or not blob.startswith(MARKER):
+        raise errors.invalid_ciphertext()
+    _, kind, key_id_bytes, material_id_bytes, _, _ = _HEADER.unpack_from(blob)
+    if kind == _UUID_KIND:
+        key_id = str(uuid.UUID(bytes=key_id_bytes))
+    elif kind == _MRK_KIND:
+        key_id = "mrk-" + key_id_bytes.hex()
+    else:
+        raise errors.invalid_ciphertext()
+    return CiphertextHeader(key_id, material_id_bytes.hex())
+
+
+def decrypt_symmetric(material: bytes, blob: bytes, context: Mapping[str, str]) -> bytes:
+    """Open a blob; every failure (wrong key, context, any altered byte) is the same InvalidCiphertextException."""
+    read_header(blob)
+    if len(material) != _KEY_BYTES:
+        raise errors.invalid_ciphertext()
+    header = blob[:HEADER_SIZE]
+    _, _, _, _, salt, nonce = _HEADER.unpack(header)
+    try:
+        aad = header + encode_context(context)
+    except errors.ServiceError:
+        raise errors.invalid_ciphertext() from None
+    try:
+        return hazmat.aes_gcm_open(_message_key(material, header, salt), nonce, blob[HEADER_SIZE:], aad)
+    except InvalidTag:
+        raise errors.invalid_ciphertext() from None
+
+
+def _message_key(material: bytes, header: bytes, salt: bytes) -> bytes:
+    # info binds the derived key to the key id and material id (header bytes 4..52) as well.
+    return hazmat.hkdf_sha256(material, salt=salt, info=_DERIVATION_LABEL + header[4:53], length=_KEY_BYTES)
+
+
+def _pack_key_id(key_id: str) -> tuple[int, bytes]:
+    if _UUID_PATTERN.fullmatch(key_id):
+        return _UUID_KIND, uuid.UUID(key_id).bytes
+    if _MRK_PATTERN.fullmatch(key_id):
+        return _MRK_KIND, bytes.fromhex(key_id[4:])
+    raise errors.internal(f"Key id {key_id!r} is neither a lowercase UUID nor a multi-Region key id.")
+
+
+def _pack_material_id(material_id: str) -> bytes:
+    if not _MATERIAL_ID_PATTERN.fullmatch(material_id):
+        raise errors.internal("Key-material id must be 64 lowercase hex characters.")
+    return bytes.fromhex(material_id)
