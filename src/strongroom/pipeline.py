@@ -9,19 +9,18 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from botocore.model import ServiceModel
 
 from strongroom.audit.record import build_record
+from strongroom.auth.authenticate import authenticate
 from strongroom.auth.authorize import authorize
-from strongroom.auth.failures import AuthFailure, AuthFailureKind, auth_error
-from strongroom.auth.sigv4 import SigV4Claim, read_claim, verify
+from strongroom.auth.failures import AuthFailure, auth_error
+from strongroom.auth.sigv4 import SigV4Claim, read_claim
 from strongroom.context import RequestContext
 from strongroom.errors import InternalFailure, NotImplementedOperation, ServiceError
-from strongroom.regions import is_region
 from strongroom.runtime import Runtime
 from strongroom.services.base import Operation, Service
 from strongroom.wire.http import HttpRequest, HttpResponse
@@ -94,7 +93,7 @@ class RequestPipeline:
                 sender_fault=False,
             ))
         try:
-            self.authenticate(ctx, model, claim)
+            authenticate(ctx, model, claim)
         except AuthFailure as failure:
             return Outcome(model, error=self._auth_error(model, failure))
         outcome = Outcome(model, plugin=plugin)
@@ -126,25 +125,6 @@ class RequestPipeline:
                 return None
         return model
 
-    def authenticate(self, ctx: RequestContext, model: ServiceModel, claim: SigV4Claim | None) -> None:
-        if claim is None:
-            raise AuthFailure(AuthFailureKind.MISSING_TOKEN, "Missing Authentication Token")
-        if not is_region(claim.region):
-            raise AuthFailure(AuthFailureKind.INVALID_REGION, "Credential should be scoped to a valid region.")
-        if claim.service != model.signing_name:
-            raise AuthFailure(
-                AuthFailureKind.INCOMPLETE_SIGNATURE,
-                f"Credential should be scoped to correct service: '{model.signing_name}'.",
-            )
-        found = self.runtime.credentials.lookup(claim.access_key_id)
-        if found is None:
-            raise AuthFailure(
-                AuthFailureKind.UNKNOWN_ACCESS_KEY, "The security token included in the request is invalid."
-            )
-        principal, secret = found
-        verify(ctx.request, claim, secret, now=datetime.now(UTC))
-        ctx.principal = principal
-        ctx.region = claim.region
 
     def respond(self, ctx: RequestContext, outcome: Outcome) -> HttpResponse:
         model = outcome.model
