@@ -27,6 +27,8 @@ from strongroom.wire.serialize.xml_body import XmlPlanner, namespace_declaration
 
 _JSON = "application/json"
 _XML = "application/xml"
+# HTTP forbids a body on these, whatever the output shape holds (e.g. 204 for DeleteBucket).
+_BODILESS_STATUSES = frozenset({204, 205, 304})
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 _xml_planner = PerService(XmlPlanner)
@@ -112,6 +114,8 @@ def rest_response(
         return HttpResponse(status, headers, b"")
     bound = binding(service, shape)
     status = bound.place_headers(output, headers) or status
+    if status in _BODILESS_STATUSES or _without_body(operation):
+        return HttpResponse(status, headers, b"")
     if bound.raw_payload:
         value = output.get(bound.payload_member or "")
         body = b"" if value is None else _raw_payload(value)
