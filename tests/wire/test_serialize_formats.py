@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import base64
 import email.header
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from xml.etree import ElementTree
 
+import botocore.session
 import orjson
 import pytest
+from botocore.model import ServiceModel
 
+from strongroom.errors import ServiceError
 from strongroom.wire.serialize import serialize_response
 from strongroom.wire.serialize.awsjson import planner
 from strongroom.wire.serialize.scalars import epoch_seconds, header_text, iso8601, rfc822, xml_attribute, xml_text
@@ -229,3 +235,46 @@ def test_json_value_headers_are_base64_json() -> None:
     assert orjson.loads(base64.b64decode(response.header("x-amz-lex-session-attributes"))) == {"a": "b"}
     parsed = botocore_parse("lex-runtime", "PostContent", response)
     assert (parsed["sessionAttributes"], parsed["slots"]) == (output["sessionAttributes"], output["slots"])
+
+
+def test_event_stream_outputs_are_refused_as_a_service_error() -> None:
+    with pytest.raises(ServiceError) as raised:
+        respond("s3", "SelectObjectContent", {})
+    assert raised.value.code == "InternalFailure"
+
+
+def test_plans_compile_safely_under_concurrent_first_use() -> None:
+    data = botocore.session.get_session().get_component("data_loader").load_service_model("iam", "service-2")
+    fresh = ServiceModel(data, service_name="iam")
+    cached = load_service("iam")
+    when = datetime(2024, 1, 2, tzinfo=UTC)
+    role = {
+        "Path": "/",
+        "RoleName": "r",
+        "RoleId": "R",
+        "Arn": "a",
+        "CreateDate": when,
+        "Tags": [{"Key": "k", "Value": "v"}],
+    }
+    detail = {"RoleDetailList": [{"RoleName": "r", "RolePolicyList": [{"PolicyName": "p"}], "Tags": []}]}
+    outputs = {"GetRole": {"Role": role}, "ListRoles": {"Roles": [role]}, "GetAccountAuthorizationDetails": detail}
+    expected = {
+        name: serialize_response(cached, cached.operation_model(name), output, "r").body
+        for name, output in outputs.items()
+    }
+    barrier = threading.Barrier(8)
+
+    def serialize(index: int) -> tuple[str, bytes]:
+        name = list(outputs)[index % len(outputs)]
+        barrier.wait()
+        return name, serialize_response(fresh, fresh.operation_model(name), outputs[name], "r").body
+
+    # Switch threads as often as possible, so a half-compiled plan would be seen if it could be.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(serialize, range(8)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(body == expected[name] for name, body in results)

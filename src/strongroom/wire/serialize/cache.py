@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from botocore.model import ServiceModel
@@ -25,3 +27,47 @@ class PerService(Generic[T]):
         built = self._factory(service)
         self._built[id(service)] = (service, built)
         return built
+
+
+class CompiledShapes(Generic[T]):
+    """Compiled plans by shape key, safe to share between threads.
+
+    A structure's plan is registered before its members compile (so recursive shapes can refer to it),
+    which leaves it incomplete for a while: other threads only see plans whose whole compile has ended.
+    """
+
+    def __init__(self) -> None:
+        self._ready: dict[str, T] = {}
+        self._pending: dict[str, T] = {}
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    def ready(self, key: str) -> T | None:
+        """The finished plan for `key`, without locking (the hot path)."""
+        return self._ready.get(key)
+
+    @contextmanager
+    def compiling(self) -> Iterator[None]:
+        """Holds the compile lock; the outermost exit publishes what was compiled (or drops it on error)."""
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                if self._depth == 1:
+                    self._pending.clear()
+                raise
+            else:
+                if self._depth == 1:
+                    self._ready.update(self._pending)
+                    self._pending.clear()
+            finally:
+                self._depth -= 1
+
+    def lookup(self, key: str) -> T | None:
+        """While compiling: the plan for `key`, finished or still being filled in."""
+        return self._ready.get(key) or self._pending.get(key)
+
+    def register(self, key: str, plan: T) -> None:
+        """While compiling: make `plan` findable by the rest of this compile."""
+        self._pending[key] = plan

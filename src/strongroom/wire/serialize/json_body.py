@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
+from strongroom.wire.serialize.cache import CompiledShapes
 from strongroom.wire.serialize.scalars import (
     TEXT_TIMESTAMP_FORMATS,
     base64_text,
@@ -54,7 +55,7 @@ class JsonPlanner:
 
     def __init__(self, service: ServiceModel) -> None:
         self.service = service
-        self._structures: dict[str, Converter] = {}
+        self._structures: CompiledShapes[Converter] = CompiledShapes()
 
     def converter(self, shape: Shape) -> Converter | None:
         """The converter for values of `shape`, or None when they need none."""
@@ -83,7 +84,14 @@ class JsonPlanner:
     def structure(self, shape: StructureShape, *, body_only: bool = False) -> Converter:
         """The converter of a structure; with `body_only`, members bound to HTTP locations are left out."""
         key = f"{shape.name}#body" if body_only else shape.name
-        found = self._structures.get(key)
+        found = self._structures.ready(key)
+        if found is not None:
+            return found
+        with self._structures.compiling():
+            return self._compile_structure(key, shape, body_only)
+
+    def _compile_structure(self, key: str, shape: StructureShape, body_only: bool) -> Converter:
+        found = self._structures.lookup(key)
         if found is not None:
             return found
         table: dict[str, tuple[str, Converter | None]] = {}
@@ -101,7 +109,7 @@ class JsonPlanner:
             return out
 
         # Registered before the members compile, so recursive shapes find it.
-        self._structures[key] = convert
+        self._structures.register(key, convert)
         for name, member in shape.members.items():
             serialization = member.serialization
             if body_only and serialization.get("location") in _BODY_EXCLUDED_LOCATIONS:

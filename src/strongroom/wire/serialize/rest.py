@@ -113,6 +113,13 @@ def rest_response(
     if shape is None:
         return HttpResponse(status, headers, b"")
     bound = binding(service, shape)
+    if bound.payload_shape is not None and bound.payload_shape.serialization.get("eventstream"):
+        raise ServiceError(
+            "InternalFailure",
+            f"Strongroom cannot answer {operation.name}: event stream responses are not supported.",
+            status=500,
+            sender_fault=False,
+        )
     status = bound.place_headers(output, headers) or status
     if status in _BODILESS_STATUSES or _without_body(operation):
         return HttpResponse(status, headers, b"")

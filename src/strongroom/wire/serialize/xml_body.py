@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
+from strongroom.wire.serialize.cache import CompiledShapes
 from strongroom.wire.serialize.scalars import (
     TEXT_TIMESTAMP_FORMATS,
     base64_text,
@@ -71,7 +72,7 @@ class XmlPlanner:
 
     def __init__(self, service: ServiceModel) -> None:
         self.service = service
-        self._children: dict[str, Writer] = {}
+        self._children: CompiledShapes[Writer] = CompiledShapes()
         self._attributes: dict[str, AttributeWriter | None] = {}
 
     def formatter(self, shape: Shape) -> Formatter:
@@ -202,7 +203,14 @@ class XmlPlanner:
     def children(self, shape: StructureShape, *, body_only: bool = False) -> Writer:
         """A writer of a structure value's child elements; `body_only` leaves out HTTP-bound members."""
         key = f"{shape.name}#body" if body_only else shape.name
-        found = self._children.get(key)
+        found = self._children.ready(key)
+        if found is not None:
+            return found
+        with self._children.compiling():
+            return self._compile_children(key, shape, body_only)
+
+    def _compile_children(self, key: str, shape: StructureShape, body_only: bool) -> Writer:
+        found = self._children.lookup(key)
         if found is not None:
             return found
         table: dict[str, Writer] = {}
@@ -215,7 +223,7 @@ class XmlPlanner:
                         writer(parts, member_value)
 
         # Registered before the members compile, so recursive shapes find it.
-        self._children[key] = write_children
+        self._children.register(key, write_children)
         for name, member in shape.members.items():
             serialization = member.serialization
             if serialization.get("xmlAttribute"):
