@@ -96,12 +96,15 @@ def _xml_body(service: ServiceModel, shape: StructureShape, bound: RestBinding, 
     return "".join(parts).encode("utf-8")
 
 
+def _host_id(request_id: str) -> str:
+    """rest-xml (S3) names each request twice: its id and an opaque extended "host id" derived from it."""
+    return base64.b64encode(hashlib.sha256(request_id.encode("utf-8")).digest()).decode("ascii")
+
+
 def _request_id_headers(xml: bool, request_id: str) -> list[tuple[str, str]]:
     if not xml:
         return [("x-amzn-RequestId", request_id)]
-    # rest-xml (S3) names the request twice: an id and an extended "host id".
-    host_id = base64.b64encode(hashlib.sha256(request_id.encode("utf-8")).digest()).decode("ascii")
-    return [("x-amz-request-id", request_id), ("x-amz-id-2", host_id)]
+    return [("x-amz-request-id", request_id), ("x-amz-id-2", _host_id(request_id))]
 
 
 def rest_response(
@@ -175,6 +178,5 @@ def rest_xml_error(
             for name in facts.shape.members:
                 unmodeled.pop(name, None)
         write_untyped(parts, unmodeled)
-    host_id = headers[1][1]
-    parts.append(f"<RequestId>{xml_text(request_id)}</RequestId><HostId>{host_id}</HostId></Error>")
+    parts.append(f"<RequestId>{xml_text(request_id)}</RequestId><HostId>{_host_id(request_id)}</HostId></Error>")
     return HttpResponse(facts.status, headers, "".join(parts).encode("utf-8"))
