@@ -1,4 +1,4 @@
-"""The foundation's tables. Every schema change comes with an Alembic migration in migrations/versions."""
+"""The store's tables. Every schema change comes with an Alembic migration in migrations/versions."""
 
 from __future__ import annotations
 
@@ -69,3 +69,17 @@ class ServerState(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class BarrierKeyring(Base):
+    """The barrier's term-numbered data keys, sealed as one value by the root key.
+
+    One row. `generation` grows on every change, so concurrent rotations by two nodes cannot
+    silently overwrite each other (an update only applies to the generation it read).
+    """
+
+    __tablename__ = "barrier_keyring"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,115 @@
+"""The store's connection to its database: SQLite (one node) or PostgreSQL (one or many nodes).
+
+`Database` owns the SQLAlchemy engine, hands out transactional sessions and migrates the schema with
+the Alembic migrations packaged next to this module (no alembic.ini is needed at run time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Key of the PostgreSQL advisory lock held while migrating, so that nodes starting together on one
+# database take turns (any fixed 64-bit number that no other part of Strongroom uses).
+MIGRATION_LOCK_KEY = 0x5354_524F_4E47_0001
+
+# How long a SQLite connection waits for another writer before giving up, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
+class DatabaseError(Exception):
+    """The store cannot be used as configured (bad URL, unsupported database, failed migration)."""
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed audit record survives a power loss, not only a process crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+class Database:
+    """One database, by SQLAlchemy URL: `sqlite:///<path>` or `postgresql+psycopg://user@host/db`."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise DatabaseError("the database URL is not a valid SQLAlchemy URL") from exc
+        dialect = parsed.get_backend_name()
+        if dialect not in SUPPORTED_DIALECTS:
+            raise DatabaseError(f"unsupported database {dialect!r}: use sqlite or postgresql")
+        self._dialect = dialect
+        if dialect == "sqlite":
+            self._engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            event.listen(self._engine, "connect", _set_sqlite_pragmas)
+        else:
+            self._engine = create_engine(
+                parsed,
+                pool_size=10,
+                max_overflow=20,
+                pool_timeout=30,
+                # Connections dropped by a restarted server or a proxy are replaced, not handed out.
+                pool_pre_ping=True,
+                pool_recycle=1800,
+            )
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self._dialect
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends normally, rolled back on error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration; safe when several nodes start at once."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self._engine.begin() as connection:
+                if self._dialect == "postgresql":
+                    # Held until this transaction ends; PostgreSQL's DDL is transactional, so a node
+                    # waiting here then finds the schema at head and has nothing to do.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"migrating the {self._dialect} database failed: {type(exc).__name__}") from exc
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at shutdown, or in a child process after fork)."""
+        self._engine.dispose()

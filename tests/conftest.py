@@ -1,0 +1,72 @@
+"""Shared fixtures: fresh PostgreSQL databases on the server named by STRONGROOM_TEST_POSTGRES_URL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+class PostgresDatabases:
+    """Creates fresh, empty databases (named strongroom_test_<random>) and drops them again."""
+
+    def __init__(self, admin_url: URL, admin: Engine) -> None:
+        self._admin_url = admin_url
+        self._admin = admin
+        self._created: set[str] = set()
+
+    def create(self) -> str:
+        name = f"strongroom_test_{secrets.token_hex(6)}"
+        with self._admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self._created.add(name)
+        return self._admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        if name in self._created:
+            self._created.discard(name)
+            with self._admin.connect() as connection:
+                # FORCE ends connections that a test's server or pool may still hold.
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def drop_all(self) -> None:
+        for name in sorted(self._created):
+            self.drop(self._admin_url.set(database=name).render_as_string(hide_password=False))
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """The PostgreSQL server for tests; skips (or, under CI, fails) when it cannot be reached."""
+    admin_url = make_url(os.environ.get("STRONGROOM_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
+                          connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        admin.dispose()
+        reason = f"PostgreSQL at {admin_url.render_as_string()} is unreachable ({type(exc).__name__})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests", pytrace=False)
+        pytest.skip(f"{reason}; set STRONGROOM_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    databases = PostgresDatabases(admin_url, admin)
+    yield databases
+    databases.drop_all()
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: PostgresDatabases) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this one test, dropped after it."""
+    url = postgres_databases.create()
+    yield url
+    postgres_databases.drop(url)
