@@ -156,7 +156,9 @@ def test_rsa_ciphertext_is_not_a_symmetric_blob(material) -> None:
     assert_invalid_ciphertext(read_header, ciphertext)
 
 
-@pytest.mark.parametrize("key_id", ["alias/x", KEY_ID.upper(), "mrk-xyz", f"arn:aws:kms:us-east-1:111122223333:key/{KEY_ID}"])
+@pytest.mark.parametrize(
+    "key_id", ["alias/x", KEY_ID.upper(), "mrk-xyz", f"arn:aws:kms:us-east-1:111122223333:key/{KEY_ID}"]
+)
 def test_only_key_ids_are_accepted_for_the_header(key_material: bytes, key_id: str) -> None:
     with pytest.raises(ServiceError) as caught:
         encrypt_symmetric(key_material, key_id=key_id, material_id=MATERIAL_ID, plaintext=b"x", context={})

@@ -123,15 +123,32 @@ def test_usage_pairings(key_spec: str) -> None:
 
 
 def test_recorded_usage_error_text() -> None:
-    raises("ValidationException", "KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048",
-           check_usage, "RSA_2048", "KEY_AGREEMENT")
+    raises(
+        "ValidationException",
+        "KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048",
+        check_usage,
+        "RSA_2048",
+        "KEY_AGREEMENT",
+    )
 
 
 def test_operation_on_key_of_another_usage() -> None:
-    raises("InvalidKeyUsageException", f"{ARN} key usage is SIGN_VERIFY which is not valid for Encrypt.",
-           check_operation_usage, ARN, "SIGN_VERIFY", "Encrypt")
-    raises("InvalidKeyUsageException", f"{ARN} key usage is ENCRYPT_DECRYPT which is not valid for GenerateMac.",
-           check_operation_usage, ARN, "ENCRYPT_DECRYPT", "GenerateMac")
+    raises(
+        "InvalidKeyUsageException",
+        f"{ARN} key usage is SIGN_VERIFY which is not valid for Encrypt.",
+        check_operation_usage,
+        ARN,
+        "SIGN_VERIFY",
+        "Encrypt",
+    )
+    raises(
+        "InvalidKeyUsageException",
+        f"{ARN} key usage is ENCRYPT_DECRYPT which is not valid for GenerateMac.",
+        check_operation_usage,
+        ARN,
+        "ENCRYPT_DECRYPT",
+        "GenerateMac",
+    )
     check_operation_usage(ARN, "KEY_AGREEMENT", "DeriveSharedSecret")
 
 
@@ -147,8 +164,14 @@ def test_operation_on_key_of_another_usage() -> None:
     ],
 )
 def test_incompatible_algorithm(key_spec: str, usage: str, algorithm: str) -> None:
-    raises("InvalidKeyUsageException", f"Algorithm {algorithm} is incompatible with key spec {key_spec}.",
-           check_algorithm, key_spec, usage, algorithm)
+    raises(
+        "InvalidKeyUsageException",
+        f"Algorithm {algorithm} is incompatible with key spec {key_spec}.",
+        check_algorithm,
+        key_spec,
+        usage,
+        algorithm,
+    )
 
 
 # KMS developer guide, RSA key specs for encryption: maximum plaintext per spec and OAEP hash.
@@ -177,9 +200,14 @@ def test_oaep_limits(key_spec: str, algorithm: str, limit: int) -> None:
 
 
 def test_recorded_oaep_limit_text() -> None:
-    raises("ValidationException",
-           "Algorithm RSAES_OAEP_SHA_1 and key spec RSA_2048 cannot encrypt data larger than 214 bytes.",
-           check_rsa_plaintext, "RSA_2048", "RSAES_OAEP_SHA_1", b"\0" * 215)
+    raises(
+        "ValidationException",
+        "Algorithm RSAES_OAEP_SHA_1 and key spec RSA_2048 cannot encrypt data larger than 214 bytes.",
+        check_rsa_plaintext,
+        "RSA_2048",
+        "RSAES_OAEP_SHA_1",
+        b"\0" * 215,
+    )
 
 
 DIGEST_LENGTHS = [
@@ -201,28 +229,71 @@ DIGEST_LENGTHS = [
 def test_digest_lengths(key_spec: str, algorithm: str, length: int) -> None:
     check_message(key_spec, algorithm, "DIGEST", b"\0" * length)
     for wrong in (length - 1, length + 1, 20):
-        raises("ValidationException", f"Digest is invalid length for algorithm {algorithm}.",
-               check_message, key_spec, algorithm, "DIGEST", b"\0" * wrong)
+        raises(
+            "ValidationException",
+            f"Digest is invalid length for algorithm {algorithm}.",
+            check_message,
+            key_spec,
+            algorithm,
+            "DIGEST",
+            b"\0" * wrong,
+        )
 
 
 def test_message_type_rules() -> None:
-    raises("ValidationException", "Message type DIGEST is incompatible with algorithm ED25519_SHA_512.",
-           check_message, "ECC_NIST_EDWARDS25519", "ED25519_SHA_512", "DIGEST", b"\0" * 64)
-    raises("ValidationException", "Message type RAW is incompatible with algorithm ED25519_PH_SHA_512.",
-           check_message, "ECC_NIST_EDWARDS25519", "ED25519_PH_SHA_512", "RAW", b"message")
-    raises("ValidationException", "Message type DIGEST is incompatible with key spec ML_DSA_44.",
-           check_message, "ML_DSA_44", "ML_DSA_SHAKE_256", "DIGEST", b"\0" * 64)
-    raises("ValidationException", "External Mu is invalid length for algorithm ML_DSA_SHAKE_256.",
-           check_message, "ML_DSA_65", "ML_DSA_SHAKE_256", "EXTERNAL_MU", b"\0" * 63)
-    raises("ValidationException", "Message type EXTERNAL_MU is incompatible with key spec ECC_NIST_P256.",
-           check_message, "ECC_NIST_P256", "ECDSA_SHA_256", "EXTERNAL_MU", b"\0" * 64)
+    raises(
+        "ValidationException",
+        "Message type DIGEST is incompatible with algorithm ED25519_SHA_512.",
+        check_message,
+        "ECC_NIST_EDWARDS25519",
+        "ED25519_SHA_512",
+        "DIGEST",
+        b"\0" * 64,
+    )
+    raises(
+        "ValidationException",
+        "Message type RAW is incompatible with algorithm ED25519_PH_SHA_512.",
+        check_message,
+        "ECC_NIST_EDWARDS25519",
+        "ED25519_PH_SHA_512",
+        "RAW",
+        b"message",
+    )
+    raises(
+        "ValidationException",
+        "Message type DIGEST is incompatible with key spec ML_DSA_44.",
+        check_message,
+        "ML_DSA_44",
+        "ML_DSA_SHAKE_256",
+        "DIGEST",
+        b"\0" * 64,
+    )
+    raises(
+        "ValidationException",
+        "External Mu is invalid length for algorithm ML_DSA_SHAKE_256.",
+        check_message,
+        "ML_DSA_65",
+        "ML_DSA_SHAKE_256",
+        "EXTERNAL_MU",
+        b"\0" * 63,
+    )
+    raises(
+        "ValidationException",
+        "Message type EXTERNAL_MU is incompatible with key spec ECC_NIST_P256.",
+        check_message,
+        "ECC_NIST_P256",
+        "ECDSA_SHA_256",
+        "EXTERNAL_MU",
+        b"\0" * 64,
+    )
     check_message("ML_DSA_87", "ML_DSA_SHAKE_256", "EXTERNAL_MU", b"\0" * 64)
     check_message("ECC_NIST_P256", "ECDSA_SHA_256", "RAW", b"\0" * 4096)
 
 
 def test_sm2_only_in_china_regions() -> None:
-    raises("UnsupportedOperationException", "KeySpec SM2 is not supported in this Region",
-           check_region, "SM2", "us-east-1")
+    raises(
+        "UnsupportedOperationException", "KeySpec SM2 is not supported in this Region", check_region, "SM2", "us-east-1"
+    )
     check_region("SM2", "cn-north-1")
     check_region("SM2", "cn-northwest-1")
     check_region("RSA_2048", "us-east-1")
