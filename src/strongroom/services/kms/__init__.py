@@ -1,0 +1,12 @@
+"""AWS KMS: keys and their lifecycle, aliases, tags, key policies, and the cryptographic operations.
+
+Everything is scoped per (account, region). Importing the operation modules registers their handlers
+on the plugin.
+"""
+
+from __future__ import annotations
+
+from strongroom.services.kms import aliases, crypto_ops, keys, policies, signing_ops, tags
+from strongroom.services.kms.plugin import service
+
+__all__ = ["aliases", "crypto_ops", "keys", "policies", "service", "signing_ops", "tags"]

@@ -1,0 +1,61 @@
+"""KeyMetadata as DescribeKey and CreateKey answer it, from a key's row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from strongroom.services.kms.crypto.specs import algorithm_lists
+from strongroom.services.kms.store import current_material
+from strongroom.services.kms.tables import KmsKey
+
+
+def aware(when: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything is stored in UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _multi_region_configuration(session: Session, key: KmsKey) -> dict[str, Any]:
+    related = session.scalars(
+        select(KmsKey).where(KmsKey.account_id == key.account_id, KmsKey.key_id == key.key_id)
+    ).all()
+    primary = next((k for k in related if k.multi_region_type == "PRIMARY"), key)
+    return {
+        "MultiRegionKeyType": key.multi_region_type or "PRIMARY",
+        "PrimaryKey": {"Arn": primary.arn, "Region": primary.region},
+        "ReplicaKeys": [
+            {"Arn": k.arn, "Region": k.region} for k in sorted(related, key=lambda k: k.region) if k is not primary
+        ],
+    }
+
+
+def key_metadata(session: Session, key: KmsKey) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "AWSAccountId": key.account_id,
+        "KeyId": key.key_id,
+        "Arn": key.arn,
+        "CreationDate": aware(key.created_at),
+        "Enabled": key.enabled,
+        "Description": key.description,
+        "KeyUsage": key.key_usage,
+        "KeyState": key.state,
+        "Origin": key.origin,
+        "KeyManager": key.key_manager,
+        "CustomerMasterKeySpec": key.key_spec,
+        "KeySpec": key.key_spec,
+        "MultiRegion": key.multi_region,
+        **algorithm_lists(key.key_spec, key.key_usage),
+    }
+    material = current_material(session, key)
+    if material is not None:
+        metadata["CurrentKeyMaterialId"] = material.material_id
+    if key.deletion_date is not None:
+        metadata["DeletionDate"] = aware(key.deletion_date)
+    if key.pending_window_days is not None:
+        metadata["PendingDeletionWindowInDays"] = key.pending_window_days
+    if key.multi_region:
+        metadata["MultiRegionConfiguration"] = _multi_region_configuration(session, key)
+    return metadata

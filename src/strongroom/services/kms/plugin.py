@@ -1,0 +1,34 @@
+"""The KMS plugin object, and the resource each operation declares for authorization: the key's ARN.
+
+The resolvers look the key up (so a missing key answers NotFoundException before authorization),
+accepting aliases only for the operations whose model documents them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.context import RequestContext
+from strongroom.services.base import ResourceResolver, Service
+from strongroom.services.kms.store import resolve_key_arn
+
+service = Service("kms")
+
+# Operations whose KeyId the model documents as accepting an alias name or alias ARN.
+ALIAS_OPERATIONS = frozenset({
+    "Decapsulate", "Decrypt", "DeriveSharedSecret", "DescribeKey", "Encapsulate", "Encrypt", "GenerateDataKey",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext",
+    "GetKeyLastUsage", "GetPublicKey", "ReEncrypt", "Sign", "Verify",
+})
+
+
+def key_resource(member: str = "KeyId", *, aliases: bool = False) -> ResourceResolver:
+    """The ARN of the key named by `member`; "*" when the member is absent (optional KeyIds)."""
+
+    def resolve(ctx: RequestContext, params: dict[str, Any]) -> list[str]:
+        reference = params.get(member)
+        if reference is None:
+            return ["*"]
+        return [resolve_key_arn(ctx, reference, aliases=aliases)]
+
+    return resolve

@@ -1,0 +1,218 @@
+"""Access to KMS's tables: transactions, key resolution as AWS does it, sealed material, paging.
+
+Key references take four forms: a key id, a key ARN, an alias name and an alias ARN (the last two
+only where the operation's model allows them). A malformed reference, an absent key, an absent
+alias and an ARN from another region each have their own NotFoundException text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from strongroom.context import RequestContext
+from strongroom.errors import ServiceError
+from strongroom.regions import arn
+from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsKeyMaterial
+
+if TYPE_CHECKING:
+    from strongroom.runtime import Runtime
+
+_KEY_ID = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
+_KMS_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]*):(\d{12}):(key|alias)/(.+)")
+
+CURRENT = "CURRENT"
+NON_CURRENT = "NON_CURRENT"
+
+
+@contextlib.contextmanager
+def transaction(ctx: RequestContext) -> Iterator[Session]:
+    assert ctx.runtime is not None
+    with ctx.runtime.database.session() as session:
+        yield session
+
+
+def runtime_of(ctx: RequestContext) -> Runtime:
+    assert ctx.runtime is not None
+    return ctx.runtime
+
+
+def key_arn(region: str, account_id: str, key_id: str) -> str:
+    return arn("kms", region, account_id, f"key/{key_id}")
+
+
+def alias_arn(region: str, account_id: str, alias_name: str) -> str:
+    return arn("kms", region, account_id, alias_name)
+
+
+def is_key_id(text: str) -> bool:
+    return _KEY_ID.fullmatch(text) is not None
+
+
+def note_key(ctx: RequestContext, key: KmsKey) -> None:
+    """Record the key in the request's audit resources (once)."""
+    entry = {"accountId": key.account_id, "type": "AWS::KMS::Key", "ARN": key.arn}
+    if entry not in ctx.resources:
+        ctx.resources.append(entry)
+
+
+def _invalid(reference: str) -> ServiceError:
+    return ServiceError("NotFoundException", f"Invalid keyId '{reference}'")
+
+
+def _key_in(session: Session, account_id: str, region: str, key_id: str) -> KmsKey:
+    key = session.get(KmsKey, (account_id, region, key_id))
+    if key is None:
+        raise ServiceError("NotFoundException", f"Key '{key_arn(region, account_id, key_id)}' does not exist")
+    return key
+
+
+def _alias_target(session: Session, account_id: str, region: str, alias_name: str) -> KmsKey:
+    alias = session.get(KmsAlias, (account_id, region, alias_name))
+    if alias is None:
+        raise ServiceError("NotFoundException", f"Alias {alias_arn(region, account_id, alias_name)} is not found.")
+    return _key_in(session, account_id, region, alias.key_id)
+
+
+def resolve_key(ctx: RequestContext, session: Session, reference: str, *, aliases: bool = False) -> KmsKey:
+    """The key `reference` names, in the caller's region (the account may differ when given by ARN)."""
+    if _KEY_ID.fullmatch(reference):
+        return _key_in(session, ctx.account_id, ctx.region, reference)
+    if aliases and reference.startswith("alias/"):
+        return _alias_target(session, ctx.account_id, ctx.region, reference)
+    match = _KMS_ARN.fullmatch(reference)
+    if match is None:
+        raise _invalid(reference)
+    _partition, region, account_id, kind, name = match.groups()
+    if region != ctx.region:
+        raise ServiceError("NotFoundException", f"Invalid arn {region}")
+    if kind == "key":
+        if not _KEY_ID.fullmatch(name):
+            raise _invalid(reference)
+        return _key_in(session, account_id, region, name)
+    if not aliases:
+        raise _invalid(reference)
+    return _alias_target(session, account_id, region, f"alias/{name}")
+
+
+def resolve_key_arn(ctx: RequestContext, reference: str, *, aliases: bool = False) -> str:
+    with transaction(ctx) as session:
+        return resolve_key(ctx, session, reference, aliases=aliases).arn
+
+
+# --- key material -----------------------------------------------------------------------------
+
+
+def material_locator(key: KmsKey, material_id: str) -> str:
+    return f"kms/{key.account_id}/{key.region}/{key.key_id}/{material_id}"
+
+
+class MaterialCache:
+    """Unsealed key material, bounded, least recently used first out.
+
+    Material never changes once written, so a cached entry is never stale; entries of a key are
+    dropped whenever the key changes state, and every use checks the key's state in the store first.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: tuple[str, str, str, str]) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(name)
+            if value is not None:
+                self._entries.move_to_end(name)
+            return value
+
+    def put(self, name: tuple[str, str, str, str], material: bytes) -> None:
+        with self._lock:
+            self._entries[name] = material
+            self._entries.move_to_end(name)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+    def forget_key(self, account_id: str, region: str, key_id: str) -> None:
+        with self._lock:
+            for name in [n for n in self._entries if n[:3] == (account_id, region, key_id)]:
+                del self._entries[name]
+
+
+material_cache = MaterialCache()
+
+
+def forget_material(key: KmsKey) -> None:
+    material_cache.forget_key(key.account_id, key.region, key.key_id)
+
+
+def seal_material(ctx: RequestContext, key: KmsKey, material_id: str, material: bytes) -> bytes:
+    barrier: Any = runtime_of(ctx).barrier  # type: ignore[attr-defined]
+    sealed: bytes = barrier.seal(material, material_locator(key, material_id))
+    return sealed
+
+
+def unseal_material(ctx: RequestContext, key: KmsKey, row: KmsKeyMaterial) -> bytes:
+    name = (key.account_id, key.region, key.key_id, row.material_id)
+    cached = material_cache.get(name)
+    if cached is not None:
+        return cached
+    barrier: Any = runtime_of(ctx).barrier  # type: ignore[attr-defined]
+    material: bytes = barrier.open(row.sealed_material, material_locator(key, row.material_id))
+    material_cache.put(name, material)
+    return material
+
+
+def current_material(session: Session, key: KmsKey) -> KmsKeyMaterial | None:
+    return session.scalar(
+        select(KmsKeyMaterial).where(
+            KmsKeyMaterial.account_id == key.account_id,
+            KmsKeyMaterial.region == key.region,
+            KmsKeyMaterial.key_id == key.key_id,
+            KmsKeyMaterial.state == CURRENT,
+        )
+    )
+
+
+def material_of(session: Session, key: KmsKey, material_id: str) -> KmsKeyMaterial | None:
+    return session.get(KmsKeyMaterial, (key.account_id, key.region, key.key_id, material_id))
+
+
+# --- paging -----------------------------------------------------------------------------------
+
+
+def encode_marker(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode()
+
+
+def decode_marker(marker: str | None) -> str | None:
+    if marker is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(marker.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ServiceError("InvalidMarkerException", "Invalid marker") from None
+
+
+def page(
+    session: Session, query: Select[Any], order: Any, limit: int, marker: str | None
+) -> tuple[list[Any], dict[str, Any]]:
+    """Rows of `query` ordered by the unique column `order`, after the marker; and the paging members."""
+    position = decode_marker(marker)
+    if position is not None:
+        query = query.where(order > position)
+    rows = list(session.scalars(query.order_by(order).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, {"Truncated": False}
+    rows = rows[:limit]
+    last = getattr(rows[-1], order.key)
+    return rows, {"Truncated": True, "NextMarker": encode_marker(str(last))}
