@@ -278,3 +278,11 @@ def test_plans_compile_safely_under_concurrent_first_use() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert all(body == expected[name] for name, body in results)
+
+
+def test_json_version_follows_the_model() -> None:
+    model = load_service("dynamodb")
+    assert model.metadata["jsonVersion"] == "1.0"
+    response = serialize_response(model, model.operation_model("ListTables"), {"TableNames": ["t"]}, "r")
+    assert response.header("Content-Type") == "application/x-amz-json-1.0"
+    assert orjson.loads(response.body) == {"TableNames": ["t"]}
