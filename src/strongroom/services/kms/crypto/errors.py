@@ -6,7 +6,7 @@ noted as such where they are defined.
 
 from __future__ import annotations
 
-from strongroom.errors import ServiceError
+from strongroom.errors import ServiceError as ServiceError  # re-exported for the recipe modules
 
 
 def invalid_ciphertext() -> ServiceError:
