@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from strongroom.context import RequestContext
 from strongroom.services.iam import errors
 from strongroom.services.iam.naming import GROUP_ID_PREFIX, name_key, new_id
-from strongroom.services.iam.plugin import entity, operation
+from strongroom.services.iam.plugin import entity, listing, operation
 from strongroom.services.iam.queries import (
     find_group,
     note_resource,
@@ -70,7 +70,7 @@ def get_group(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"Group": group_shape(group), "Users": [user_shape(user) for user in page], **more}
 
 
-@operation("ListGroups")
+@operation("ListGroups", listing("group"))
 def list_groups(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
         groups = session.scalars(select(IamGroup).where(IamGroup.account_id == ctx.account_id)).all()

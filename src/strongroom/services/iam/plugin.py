@@ -50,6 +50,16 @@ def entity(kind: str, param: str = "", *, creating: bool = False) -> ResourceRes
     return resolve
 
 
+def listing(kind: str) -> ResourceResolver:
+    """List operations are authorized on the account's kind prefix, e.g. `arn:aws:iam::ACCOUNT:user/`."""
+
+    def resolve(ctx: RequestContext, params: dict[str, Any]) -> list[str]:
+        prefix = params.get("PathPrefix") or "/"
+        return [entity_arn(ctx.account_id, kind, prefix, "")]
+
+    return resolve
+
+
 def policy_arn(member: str = "PolicyArn") -> ResourceResolver:
     def resolve(_ctx: RequestContext, params: dict[str, Any]) -> list[str]:
         return [params[member]]

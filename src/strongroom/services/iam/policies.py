@@ -15,7 +15,7 @@ from strongroom.context import RequestContext
 from strongroom.services.iam import errors
 from strongroom.services.iam.inline import checked_identity_policy
 from strongroom.services.iam.naming import POLICY_ID_PREFIX, entity_arn, name_key, new_id
-from strongroom.services.iam.plugin import created_policy, operation, policy_arn
+from strongroom.services.iam.plugin import created_policy, listing, operation, policy_arn
 from strongroom.services.iam.queries import (
     add_tags,
     drop_tags,
@@ -129,7 +129,7 @@ def get_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"Policy": shape}
 
 
-@operation("ListPolicies")
+@operation("ListPolicies", listing("policy"))
 def list_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("Scope") == "AWS":
         return {"Policies": [], "IsTruncated": False}

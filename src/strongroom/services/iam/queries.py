@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
+from strongroom.errors import ServiceError
 from strongroom.services.iam import errors
 from strongroom.services.iam.naming import name_key
 from strongroom.services.iam.tables import IamGroup, IamManagedPolicy, IamRole, IamTag, IamUser
@@ -24,10 +26,21 @@ MAX_TAGS = 50
 
 @contextmanager
 def transaction(ctx: RequestContext) -> Iterator[Session]:
-    """One store transaction for the request."""
+    """One store transaction for the request.
+
+    Checks come before writes, so a uniqueness violation means a concurrent request wrote the same
+    entity first: IAM's answer to that race is ConcurrentModification.
+    """
     assert ctx.runtime is not None  # the server wires its runtime into every request
-    with ctx.runtime.database.session() as session:
-        yield session
+    try:
+        with ctx.runtime.database.session() as session:
+            yield session
+    except IntegrityError:
+        raise ServiceError(
+            "ConcurrentModification",
+            "The request was rejected because multiple requests to change this object were submitted "
+            "simultaneously. Wait a few minutes and submit your request again.",
+        ) from None
 
 
 def note_resource(ctx: RequestContext, resource_type: str, arn: str) -> None:

@@ -10,7 +10,7 @@ from strongroom.auth.policy import MalformedPolicy, PolicyDocument, PolicyKind
 from strongroom.context import RequestContext
 from strongroom.services.iam import errors
 from strongroom.services.iam.naming import ROLE_ID_PREFIX, name_key, new_id
-from strongroom.services.iam.plugin import entity, operation
+from strongroom.services.iam.plugin import entity, listing, operation
 from strongroom.services.iam.queries import (
     add_tags,
     drop_tags,
@@ -87,7 +87,7 @@ def get_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"Role": role_shape(role, tags=tags, detail=True)}
 
 
-@operation("ListRoles")
+@operation("ListRoles", listing("role"))
 def list_roles(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
         roles = session.scalars(select(IamRole).where(IamRole.account_id == ctx.account_id)).all()

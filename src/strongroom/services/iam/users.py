@@ -11,7 +11,7 @@ from strongroom.context import RequestContext
 from strongroom.services.iam import errors
 from strongroom.services.iam.access_keys import keys_of, rename_key_owner
 from strongroom.services.iam.naming import USER_ID_PREFIX, name_key, new_id
-from strongroom.services.iam.plugin import entity, operation
+from strongroom.services.iam.plugin import entity, listing, operation
 from strongroom.services.iam.queries import (
     add_tags,
     caller_user,
@@ -83,7 +83,7 @@ def get_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"User": user_shape(user, tags=tags, detail=True)}
 
 
-@operation("ListUsers")
+@operation("ListUsers", listing("user"))
 def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
         users = session.scalars(select(IamUser).where(IamUser.account_id == ctx.account_id)).all()
