@@ -16,6 +16,7 @@ from strongroom.services.kms.crypto.ciphertext import (
     encrypt_symmetric,
     read_header,
 )
+from strongroom.services.kms.crypto.encapsulation import decapsulate, encapsulate
 from strongroom.services.kms.crypto.mac import generate_mac, verify_mac
 from strongroom.services.kms.crypto.material import (
     check_material,
@@ -49,8 +50,10 @@ __all__ = [
     "check_region",
     "check_rsa_plaintext",
     "check_usage",
+    "decapsulate",
     "decrypt_symmetric",
     "derive_shared_secret",
+    "encapsulate",
     "encode_context",
     "encrypt_symmetric",
     "generate_data_key_pair",
