@@ -1,0 +1,111 @@
+"""The barrier: everything secret at rest is sealed here before it reaches the store.
+
+Values are sealed with the newest data key of the keyring; the keyring itself is sealed by the root
+key holder and kept in the store (table barrier_keyring), shared by every node on one database.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from strongroom.barrier import format as sealed_format
+from strongroom.barrier.errors import BarrierError, RootKeyError
+from strongroom.barrier.keyring import Keyring
+from strongroom.barrier.root import RootKeyHolder
+from strongroom.store.db import Database
+from strongroom.store.tables import BarrierKeyring
+
+KEYRING_ROW = "keyring"
+
+# Concurrent rotations by other nodes are retried this often before giving up.
+MAX_ROTATE_ATTEMPTS = 10
+
+
+class Barrier:
+    """Seals and opens values bound to a locator (the record they belong to, e.g. `access_key/<id>`)."""
+
+    def __init__(self, database: Database, root: RootKeyHolder) -> None:
+        self._database = database
+        self._root = root
+        self._reload_lock = threading.Lock()
+        self._keyring = self._load_or_create()
+
+    @property
+    def term(self) -> int:
+        """The term whose key seals new values."""
+        return self._keyring.active_term
+
+    def seal(self, plaintext: bytes, locator: str) -> bytes:
+        keyring = self._keyring
+        key = keyring.key(keyring.active_term)
+        if key is None:
+            raise BarrierError()
+        return sealed_format.seal(key, keyring.active_term, plaintext, locator)
+
+    def open(self, sealed: bytes, locator: str) -> bytes:
+        """The plaintext of a value sealed for `locator`; BarrierError, saying nothing more, otherwise."""
+        term = sealed_format.read_term(sealed)
+        key = self._keyring.key(term)
+        if key is None and term > self._keyring.active_term:
+            # Another node may have rotated since this one loaded the keyring.
+            key = self._reload().key(term)
+        if key is None:
+            raise BarrierError()
+        return sealed_format.open_sealed(key, sealed, locator)
+
+    def rotate(self) -> int:
+        """Add a new data key term that seals from now on (older terms still open); returns it."""
+        for _ in range(MAX_ROTATE_ATTEMPTS):
+            with self._database.session() as session:
+                row = session.get(BarrierKeyring, KEYRING_ROW)
+                if row is None:
+                    raise BarrierError()
+                rotated = self._unwrap(row.sealed).rotated()
+                changed = session.execute(
+                    update(BarrierKeyring)
+                    .where(BarrierKeyring.name == KEYRING_ROW, BarrierKeyring.generation == row.generation)
+                    .values(generation=row.generation + 1, sealed=self._root.wrap(rotated.encode()))
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+            if changed == 1:
+                self._keyring = rotated
+                return rotated.active_term
+        raise BarrierError()
+
+    def _reload(self) -> Keyring:
+        with self._reload_lock:
+            with self._database.session() as session:
+                sealed = session.scalar(select(BarrierKeyring.sealed).where(BarrierKeyring.name == KEYRING_ROW))
+            if sealed is not None:
+                self._keyring = self._unwrap(sealed)
+            return self._keyring
+
+    def _load_or_create(self) -> Keyring:
+        with self._database.session() as session:
+            sealed = session.scalar(select(BarrierKeyring.sealed).where(BarrierKeyring.name == KEYRING_ROW))
+        if sealed is not None:
+            return self._unwrap(sealed)
+        keyring = Keyring.new()
+        try:
+            with self._database.session() as session:
+                session.add(BarrierKeyring(name=KEYRING_ROW, generation=1, sealed=self._root.wrap(keyring.encode())))
+        except IntegrityError:
+            # Another node created the keyring first: use theirs.
+            with self._database.session() as session:
+                sealed = session.scalar(select(BarrierKeyring.sealed).where(BarrierKeyring.name == KEYRING_ROW))
+            if sealed is None:
+                raise
+            return self._unwrap(sealed)
+        return keyring
+
+    def _unwrap(self, sealed: bytes) -> Keyring:
+        try:
+            return Keyring.decode(self._root.unwrap(sealed))
+        except BarrierError:
+            raise RootKeyError(
+                f"{self._root!r} does not open this store's barrier keyring: "
+                "it is not the root key this database was first used with"
+            ) from None
