@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import create_engine, text
 
 ALL_SPECS = [
     ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "EncryptionAlgorithms", ["SYMMETRIC_DEFAULT"]),
@@ -271,3 +274,23 @@ def test_generate_random(kms):
     with pytest.raises(ClientError) as excinfo:
         kms.generate_random(NumberOfBytes=1025)
     assert excinfo.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_key_material_is_stored_only_sealed(server, kms):
+    key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    mac = kms.generate_mac(KeyId=key["KeyId"], Message=b"probe", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    engine = create_engine(server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT material_id, state, sealed_material FROM kms_key_materials WHERE key_id = :id"),
+                {"id": key["KeyId"]},
+            ).all()
+    finally:
+        engine.dispose()
+    [(material_id, state, sealed)] = rows
+    assert (material_id, state) == (key["CurrentKeyMaterialId"], "CURRENT")
+    # The stored bytes are not the key: no 32-byte window of them computes the MAC KMS returned.
+    sealed = bytes(sealed)
+    assert len(sealed) > 32
+    assert all(hmac.new(sealed[i:i + 32], b"probe", hashlib.sha256).digest() != mac for i in range(len(sealed) - 31))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
@@ -73,16 +74,19 @@ def _existing(ctx: RequestContext, session: Session, name: str) -> KmsAlias:
 def create_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["AliasName"]
     _check_name(name)
-    with transaction(ctx) as session:
-        key = _target(ctx, session, params["TargetKeyId"])
-        if session.get(KmsAlias, (ctx.account_id, ctx.region, name)) is not None:
-            raise ServiceError(
-                "AlreadyExistsException",
-                f"An alias with the name {alias_arn(ctx.region, ctx.account_id, name)} already exists",
-            )
-        now = ctx.clock.now()
-        session.add(KmsAlias(account_id=ctx.account_id, region=ctx.region, alias_name=name, key_id=key.key_id,
-                             created_at=now, updated_at=now))
+    exists = ServiceError(
+        "AlreadyExistsException", f"An alias with the name {alias_arn(ctx.region, ctx.account_id, name)} already exists"
+    )
+    try:
+        with transaction(ctx) as session:
+            key = _target(ctx, session, params["TargetKeyId"])
+            if session.get(KmsAlias, (ctx.account_id, ctx.region, name)) is not None:
+                raise exists
+            now = ctx.clock.now()
+            session.add(KmsAlias(account_id=ctx.account_id, region=ctx.region, alias_name=name, key_id=key.key_id,
+                                 created_at=now, updated_at=now))
+    except IntegrityError:
+        raise exists from None  # created by a concurrent request since our check
     return {}
 
 

@@ -151,7 +151,7 @@ def _data_key_length(params: dict[str, Any]) -> int:
     spec, count = params.get("KeySpec"), params.get("NumberOfBytes")
     if (spec is None) == (count is None):
         raise ServiceError("ValidationException", "Please specify either number of bytes or key spec.")
-    return DATA_KEY_BYTES[spec] if spec is not None else int(count)
+    return DATA_KEY_BYTES[spec] if spec is not None else int(params["NumberOfBytes"])
 
 
 def _symmetric_key_for(ctx: RequestContext, params: dict[str, Any], operation: str) -> KeyInUse:
