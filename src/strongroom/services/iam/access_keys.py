@@ -38,19 +38,19 @@ def keys_of(session: Session, user: IamUser) -> list[AccessKey]:
     )
 
 
-def _forget(ctx: RequestContext, access_key_ids: list[str]) -> None:
+def forget_keys(ctx: RequestContext, access_key_ids: list[str]) -> None:
+    """Make the credential store drop cached keys; called once the change is committed."""
     assert ctx.runtime is not None
     for access_key_id in access_key_ids:
         ctx.runtime.credentials.forget(access_key_id)
 
 
-def rename_key_owner(ctx: RequestContext, session: Session, user: IamUser, *, new_arn: str) -> None:
-    """After a rename, the user's keys authenticate under its new ARN and name."""
+def rename_key_owner(session: Session, user: IamUser, *, new_arn: str) -> list[str]:
+    """After a rename, the user's keys authenticate under its new ARN and name: the ids of those keys."""
     keys = keys_of(session, user)
     for key in keys:
         key.principal_arn, key.user_name = new_arn, user.user_name
-    session.flush()
-    _forget(ctx, [key.access_key_id for key in keys])
+    return [key.access_key_id for key in keys]
 
 
 def _target_user(ctx: RequestContext, session: Session, params: dict[str, Any]) -> IamUser:
@@ -83,21 +83,22 @@ def _require_key(session: Session, user: IamUser, access_key_id: str) -> AccessK
 @operation("CreateAccessKey", entity("user"))
 def create_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     assert ctx.runtime is not None
+    now = ctx.clock.now()
     with transaction(ctx) as session:
         user = _target_user(ctx, session, params)
         if len(keys_of(session, user)) >= MAX_KEYS_PER_USER:
             raise errors.limit_exceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
         arn = user_arn(user)
-    access_key_id, secret = ctx.runtime.credentials.create_access_key(
-        account_id=ctx.account_id,
-        principal_type=IAM_USER,
-        principal_arn=arn,
-        principal_id=user.user_id,
-        user_name=user.user_name,
-    )
-    with transaction(ctx) as session:
-        key = session.get(AccessKey, access_key_id)
-        created = aware(key.created_at) if key is not None else ctx.clock.now()
+        # The store seals the secret with the barrier; it leaves the server only in this answer.
+        access_key_id, secret = ctx.runtime.credentials.create_access_key(
+            session,
+            account_id=ctx.account_id,
+            principal_type=IAM_USER,
+            principal_arn=arn,
+            principal_id=user.user_id,
+            user_name=user.user_name,
+            now=now,
+        )
     note_resource(ctx, USER_TYPE, arn)
     return {
         "AccessKey": {
@@ -105,7 +106,7 @@ def create_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
             "AccessKeyId": access_key_id,
             "Status": "Active",
             "SecretAccessKey": secret,
-            "CreateDate": created,
+            "CreateDate": now,
         }
     }
 
@@ -126,7 +127,7 @@ def update_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
         key = _require_key(session, user, params["AccessKeyId"])
         key.status = params["Status"]
         arn = user_arn(user)
-    _forget(ctx, [key.access_key_id])
+    forget_keys(ctx, [key.access_key_id])
     note_resource(ctx, USER_TYPE, arn)
     return {}
 
@@ -138,7 +139,7 @@ def delete_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
         key = _require_key(session, user, params["AccessKeyId"])
         session.delete(key)
         arn = user_arn(user)
-    _forget(ctx, [key.access_key_id])
+    forget_keys(ctx, [key.access_key_id])
     note_resource(ctx, USER_TYPE, arn)
     return {}
 

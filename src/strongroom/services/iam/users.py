@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.services.iam import errors
-from strongroom.services.iam.access_keys import keys_of, rename_key_owner
+from strongroom.services.iam.access_keys import forget_keys, keys_of, rename_key_owner
 from strongroom.services.iam.naming import USER_ID_PREFIX, name_key, new_id
 from strongroom.services.iam.plugin import entity, listing, operation
 from strongroom.services.iam.queries import (
@@ -113,7 +113,8 @@ def update_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("NewPath") is not None:
             user.path = params["NewPath"]
         # Access keys carry the user's ARN and name: they must authenticate as the renamed user.
-        rename_key_owner(ctx, session, user, new_arn=user_arn(user))
+        renamed_keys = rename_key_owner(session, user, new_arn=user_arn(user))
+    forget_keys(ctx, renamed_keys)
     _note(ctx, user)
     return {}
 
