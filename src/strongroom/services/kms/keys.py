@@ -17,7 +17,7 @@ from strongroom.services.kms import states
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.crypto.material import generate_material
 from strongroom.services.kms.metadata import aware, key_metadata
-from strongroom.services.kms.plugin import ALIAS_OPERATIONS, key_resource, service
+from strongroom.services.kms.plugin import key_resource, service
 from strongroom.services.kms.policies import checked_policy, default_policy
 from strongroom.services.kms.states import OperationClass, check_state
 from strongroom.services.kms.store import (
@@ -112,7 +112,7 @@ def create_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 @service.operation("DescribeKey", resources=key_resource(aliases=True))
 def describe_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
-        key = resolve_key(ctx, session, params["KeyId"], aliases="DescribeKey" in ALIAS_OPERATIONS)
+        key = resolve_key(ctx, session, params["KeyId"], aliases=True)
         note_key(ctx, key)
         return {"KeyMetadata": key_metadata(session, key)}
 
