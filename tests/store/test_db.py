@@ -8,17 +8,26 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
-from strongroom.store.db import Database, DatabaseError
-from strongroom.store.tables import Account, Base
+from strongroom.store.db import MIGRATIONS_DIR, Database, DatabaseError
+from strongroom.store.schema import full_metadata
+from strongroom.store.tables import Account
 
 
 def _schema_diff(database: Database) -> list[object]:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, full_metadata()))
+
+
+def _newest_revision() -> list[str]:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return list(ScriptDirectory.from_config(config).get_heads())
 
 
 def _head_revision(database: Database) -> list[str]:
@@ -48,8 +57,9 @@ def test_sqlite_connections_are_durable_and_strict(sqlite_db: Database) -> None:
 def test_migrated_sqlite_schema_equals_the_metadata(sqlite_db: Database) -> None:
     sqlite_db.migrate()
     assert _schema_diff(sqlite_db) == []
-    assert _head_revision(sqlite_db) == ["0001"]
-    assert set(inspect(sqlite_db.engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+    assert len(_newest_revision()) == 1  # one linear history of migrations
+    assert _head_revision(sqlite_db) == _newest_revision()
+    assert set(inspect(sqlite_db.engine).get_table_names()) == set(full_metadata().tables) | {"alembic_version"}
 
 
 def test_migrating_twice_changes_nothing(sqlite_db: Database) -> None:
@@ -57,7 +67,7 @@ def test_migrating_twice_changes_nothing(sqlite_db: Database) -> None:
     with sqlite_db.session() as session:
         session.add(Account(account_id="123456789012", created_at=datetime.now(UTC)))
     sqlite_db.migrate()
-    assert _head_revision(sqlite_db) == ["0001"]
+    assert _head_revision(sqlite_db) == _newest_revision()
     with sqlite_db.session() as session:
         assert session.scalars(select(Account.account_id)).all() == ["123456789012"]
 
@@ -88,7 +98,7 @@ def test_migrated_postgres_schema_equals_the_metadata(postgres_url: str) -> None
         database.migrate()
         assert _schema_diff(database) == []
         database.migrate()
-        assert _head_revision(database) == ["0001"]
+        assert _head_revision(database) == _newest_revision()
     finally:
         database.dispose()
 
@@ -113,7 +123,7 @@ def test_concurrent_migrations_on_postgres_take_turns(postgres_url: str) -> None
         thread.join()
     try:
         assert failures == []
-        assert _head_revision(databases[0]) == ["0001"]
+        assert _head_revision(databases[0]) == _newest_revision()
         assert _schema_diff(databases[0]) == []
     finally:
         for database in databases:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from strongroom.store.db import DatabaseError
-from strongroom.store.tables import Base
+from strongroom.store.schema import full_metadata
 
 
 def _run() -> None:
@@ -14,7 +14,7 @@ def _run() -> None:
     if not isinstance(connection, Connection):
         # Offline (SQL script) mode and URL-driven runs are not used: the server migrates itself.
         raise DatabaseError("migrations run only through strongroom.store.db.Database.migrate")
-    context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+    context.configure(connection=connection, target_metadata=full_metadata(), compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 
