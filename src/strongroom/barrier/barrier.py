@@ -64,11 +64,11 @@ class Barrier:
                 if row is None:
                     raise BarrierError()
                 rotated = self._unwrap(row.sealed).rotated()
-                changed = session.execute(
+                # Applies only if no other node changed the keyring since we read it.
+                changed = session.connection().execute(
                     update(BarrierKeyring)
                     .where(BarrierKeyring.name == KEYRING_ROW, BarrierKeyring.generation == row.generation)
                     .values(generation=row.generation + 1, sealed=self._root.wrap(rotated.encode()))
-                    .execution_options(synchronize_session=False)
                 ).rowcount
             if changed == 1:
                 self._keyring = rotated
