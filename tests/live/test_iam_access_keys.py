@@ -113,3 +113,41 @@ def test_a_user_manages_its_own_keys_without_naming_itself(server: Server) -> No
         key["AccessKeyId"],
         second["AccessKeyId"],
     }
+
+
+def test_a_renamed_users_key_authenticates_under_its_new_name(server: Server) -> None:
+    iam = server.client("iam")
+    name, renamed = unique("before"), unique("after")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    sts = server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    iam.update_user(UserName=name, NewUserName=renamed, NewPath="/moved/")
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/moved/{renamed}"
+    assert iam.list_access_keys(UserName=renamed)["AccessKeyMetadata"][0]["UserName"] == renamed
+
+
+def test_a_user_without_policies_is_denied_iam_calls(server: Server) -> None:
+    iam = server.client("iam")
+    name = unique("powerless")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    as_user = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    code, message, status = error_of(lambda: as_user.list_users())
+    assert (code, status) == ("AccessDenied", 403)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized to perform: iam:ListUsers on resource: "
+        f"arn:aws:iam::{ACCOUNT}:user/ because no identity-based policy allows the iam:ListUsers action"
+    )
+
+
+def test_last_used_of_unknown_key(server: Server) -> None:
+    iam = server.client("iam")
+    name = unique("lastused")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    assert iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"] == {
+        "ServiceName": "N/A",
+        "Region": "N/A",
+    }
+    assert error_of(lambda: iam.get_access_key_last_used(AccessKeyId="AKIAIOSFODNN7EXAMPLE"))[0] == "NoSuchEntity"
