@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from strongroom.audit.writer import AuditWriter
 from strongroom.auth.credentials import CredentialStore
-from strongroom.barrier import open_barrier
+from strongroom.barrier import Barrier, open_barrier
 from strongroom.clock import Clock
 from strongroom.services.base import Service
 from strongroom.services.registry import load_services
@@ -25,6 +25,7 @@ CLOCK_OFFSET = "clock_offset_seconds"
 class Runtime:
     settings: Settings
     database: Database
+    barrier: Barrier
     credentials: CredentialStore
     clock: Clock
     audit: AuditWriter
@@ -40,6 +41,7 @@ class Runtime:
         runtime = cls(
             settings=settings,
             database=database,
+            barrier=barrier,
             credentials=CredentialStore(database, barrier),
             clock=Clock(),
             audit=AuditWriter(database),

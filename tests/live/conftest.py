@@ -95,6 +95,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self._log.close()
                 raise RuntimeError(f"strongroom exited early:\n{self.log_path.read_text()}")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/_strongroom/health", timeout=1) as reply:
@@ -110,12 +111,12 @@ class Server:
 
     def stop(self) -> None:
         self.process.terminate()
+        self._log.close()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self._log.close()
 
     def client(self, service: str, region: str = "us-east-1", **credentials: str) -> Any:
         return boto3.client(
@@ -174,6 +175,14 @@ class Server:
         return dict(os.environ, AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID=self.access_key_id,
                     AWS_SECRET_ACCESS_KEY=self.secret_access_key, AWS_DEFAULT_REGION="us-east-1",
                     AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url(postgres_databases: Any) -> Iterator[str]:
+    """A fresh PostgreSQL database shared by the live tests of one session (one server)."""
+    url = postgres_databases.create()
+    yield url
+    postgres_databases.drop(url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -49,13 +49,17 @@ def test_every_call_is_audited_before_it_is_answered(server: Server) -> None:
 
 
 def test_a_failed_call_is_audited_with_its_error(server: Server) -> None:
-    with pytest.raises(ClientError) as caught:
-        server.client("sts").get_session_token(DurationSeconds=900)
-    response = caught.value.response
-    (record,) = _audit_records(server, response["ResponseMetadata"]["RequestId"])
+    # boto3 would refuse this value itself; a raw signed request reaches the server's validation.
+    reply = server.send("sts", b"Action=GetSessionToken&Version=2011-06-15&DurationSeconds=1",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 400
+    body = reply.body.decode()
+    assert "<Code>ValidationError</Code>" in body
+    request_id = body.split("<RequestId>", 1)[1].split("</RequestId>", 1)[0]
+    (record,) = _audit_records(server, request_id)
     assert record["eventName"] == "GetSessionToken"
-    assert record["errorCode"] == response["Error"]["Code"]
-    assert record["errorMessage"] == response["Error"]["Message"]
+    assert record["errorCode"] == "ValidationError"
+    assert "durationSeconds" in record["errorMessage"]
     assert record["responseElements"] is None
 
 
@@ -115,10 +119,10 @@ def test_unknown_admin_route(server: Server) -> None:
     assert status == 404
 
 
-@pytest.mark.parametrize("operation", ["GetSessionToken"])
+@pytest.mark.parametrize("operation", ["DecodeAuthorizationMessage"])
 def test_operation_not_implemented_yet_is_a_clear_error(server: Server, operation: str) -> None:
     sts = server.client("sts")
     with pytest.raises(ClientError) as caught:
-        sts.get_session_token()
+        sts.decode_authorization_message(EncodedMessage="x")
     assert caught.value.response["Error"]["Code"] == "NotImplemented"
     assert operation in caught.value.response["Error"]["Message"]

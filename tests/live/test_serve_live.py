@@ -59,13 +59,13 @@ def _create_account(database_url: str, root_key: Path, data_dir: Path) -> str:
 
 
 @pytest.mark.postgres
-def test_two_nodes_on_one_postgres_share_everything(tmp_path: Path, postgres_database_url: str) -> None:
+def test_two_nodes_on_one_postgres_share_everything(tmp_path: Path, postgres_url: str) -> None:
     root_key = tmp_path / "root.key"
     # Nodes share the database and the root key; each has its own data dir.
-    first = Server(tmp_path / "a", postgres_database_url, root_key_file=root_key)
-    second = Server(tmp_path / "b", postgres_database_url, root_key_file=root_key)
+    first = Server(tmp_path / "a", postgres_url, root_key_file=root_key)
+    second = Server(tmp_path / "b", postgres_url, root_key_file=root_key)
     try:
-        output = _create_account(postgres_database_url, root_key, tmp_path / "admin")
+        output = _create_account(postgres_url, root_key, tmp_path / "admin")
         assert "111122223333" in output
         for node in (first, second):
             assert node.client("sts").get_caller_identity()["Account"] == "000000000000"
