@@ -106,7 +106,10 @@ class RequestPipeline:
                 raise NotImplementedOperation(model.service_name, operation_model.name)
             outcome.operation, outcome.audited = operation, True
             validate_input(model, operation_model, params)
-            authorize(ctx, operation.action, operation.resources(ctx, params))
+            if plugin.authorizer is not None:
+                plugin.authorizer(ctx, operation, params)
+            else:
+                authorize(ctx, operation.action, operation.resources(ctx, params))
             outcome.output = operation.handler(ctx, params)
         except ServiceError as error:
             outcome.error = error

@@ -23,6 +23,9 @@ Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 # A scheduled task: runs with the server's runtime and does whatever is due at `runtime.clock.now()`.
 TaskFunction = Callable[["Runtime"], None]
 ResourceResolver = Callable[[RequestContext, dict[str, Any]], list[str]]
+# A service whose resources carry their own policies (KMS keys, secrets) decides authorization itself,
+# through strongroom.auth.authorize; the default asks it with identity policies only.
+Authorizer = Callable[[RequestContext, "Operation", dict[str, Any]], None]
 
 _READ_PREFIXES = ("Get", "List", "Describe", "Lookup", "Batch Get", "Test", "Simulate", "Validate")
 
@@ -55,8 +58,9 @@ class Task:
 class Service:
     """One AWS service served by Strongroom, named as botocore names it ("kms", "sts", ...)."""
 
-    def __init__(self, name: str, *, action_prefix: str | None = None) -> None:
+    def __init__(self, name: str, *, action_prefix: str | None = None, authorizer: Authorizer | None = None) -> None:
         self.name = name
+        self.authorizer = authorizer
         self.model: ServiceModel = load_service(name)
         self.action_prefix = action_prefix or self.model.signing_name
         self.event_source = f"{self.model.endpoint_prefix}.amazonaws.com"
