@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,3 +130,19 @@ def test_concurrent_migrations_on_postgres_take_turns(postgres_url: str) -> None
     finally:
         for database in databases:
             database.dispose()
+
+
+def test_processes_migrating_one_sqlite_file_at_once_take_turns(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'strongroom.db'}"
+    script = f"from strongroom.store.db import Database\ndb = Database({url!r})\ndb.migrate()\ndb.dispose()\n"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True) for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=60)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+    database = Database(url)
+    try:
+        assert _head_revision(database) == _newest_revision()
+        assert _schema_diff(database) == []
+    finally:
+        database.dispose()

@@ -7,6 +7,7 @@ the Alembic migrations packaged next to this module (no alembic.ini is needed at
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ MIGRATION_LOCK_KEY = 0x5354_524F_4E47_0001
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+# Alembic keeps the running migration's context in module globals: one migration per process at a time.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 class DatabaseError(Exception):
@@ -100,11 +104,15 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:
-            with self._engine.begin() as connection:
+            with _ALEMBIC_LOCK, self._engine.begin() as connection:
+                # Both databases' DDL is transactional: a node that waits here for another one's
+                # migration then finds the schema at head and has nothing to do.
                 if self._dialect == "postgresql":
-                    # Held until this transaction ends; PostgreSQL's DDL is transactional, so a node
-                    # waiting here then finds the schema at head and has nothing to do.
+                    # Held until this transaction ends.
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                else:
+                    # Take SQLite's write lock now, not at the first write (waits up to busy_timeout).
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
