@@ -59,10 +59,16 @@ def _settings(args: argparse.Namespace, clock_control: bool = False) -> Settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from strongroom.barrier import RootKeyError
     from strongroom.server import prepare
+    from strongroom.store.db import DatabaseError
 
     settings = _settings(args, clock_control=args.enable_clock_control)
-    result = prepare(settings)
+    try:
+        result = prepare(settings)
+    except (RootKeyError, DatabaseError, ValueError) as exc:
+        print(f"strongroom: {exc}", file=sys.stderr)
+        return 2
     endpoint = f"http://{args.host}:{args.port}"
     print(f"Strongroom {__version__} serving on {endpoint}, data in {settings.data_dir}", flush=True)
     if result.secret_access_key is not None:
@@ -88,14 +94,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _create_account(args: argparse.Namespace) -> int:
+    from strongroom.barrier import RootKeyError
     from strongroom.server import create_account
+    from strongroom.store.db import DatabaseError
 
     try:
         account_id, access_key_id, secret = create_account(
             _settings(args), account_id=args.account_id, access_key_id=args.access_key_id,
             secret_access_key=args.secret_access_key,
         )
-    except ValueError as exc:
+    except (RootKeyError, DatabaseError, ValueError) as exc:
         print(f"strongroom: {exc}", file=sys.stderr)
         return 2
     print(f"account_id = {account_id}\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret}")

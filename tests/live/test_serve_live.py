@@ -90,3 +90,17 @@ def test_version() -> None:
     result = subprocess.run([sys.executable, "-m", "strongroom", "--version"], capture_output=True, text=True,
                             check=True)
     assert result.stdout.startswith("strongroom ")
+
+
+def test_a_root_key_open_to_others_is_refused_cleanly(tmp_path: Path) -> None:
+    key = tmp_path / "root.key"
+    key.write_bytes(b"\0" * 32)
+    key.chmod(0o644)
+    result = subprocess.run(
+        [sys.executable, "-m", "strongroom", "serve", "--data-dir", str(tmp_path / "data"),
+         "--root-key-file", str(key), "--port", "1"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(key) in result.stderr
