@@ -1,38 +1,157 @@
-"""The one authorization gate every operation passes before its handler runs."""
+"""The one authorization gate: every operation's action on each of its resources, decided by the policy engine.
+
+What is weighed, as AWS weighs it: the caller's identity policies and permissions boundary (from
+IAM; the account root has none and is not limited by them), the session policies its temporary
+credentials were issued with, and the resource's own policy when the service passes one. The
+account root may do anything in its own account that no resource policy denies.
+
+Cost per request: nothing for the root acting in its own account without a resource policy; for
+anyone else one store transaction reading which policies apply (their compiled documents come
+from IAM's cache) and, for IAM users, their tags.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from strongroom.auth.policy import (
+    AuthorizationRequest,
+    Decision,
+    PolicyDocument,
+    PolicyKind,
+    denial_message,
+    evaluate,
+)
+from strongroom.auth.principal import Principal
+from strongroom.auth.request_context import condition_context
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.services.iam.identity import NO_POLICIES, IdentityPolicies, identity_policies_for
+from strongroom.services.iam.queries import tags_of
 from strongroom.wire.specs import protocol_of
 
+STORED_SESSION_POLICY_LIMIT = 131072
 
-def _account_of(arn: str) -> str | None:
+
+def account_of(arn: str) -> str | None:
+    """The account field of an ARN; None for "*", non-ARNs and ARNs without one (S3 buckets)."""
     parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[0] == "arn" else None
+    if len(parts) != 6 or parts[0] != "arn" or not parts[4]:
+        return None
+    return parts[4]
 
 
-def authorize(ctx: RequestContext, action: str, resources: list[str]) -> None:
-    """Allow the call or raise AccessDenied.
+def access_denied(ctx: RequestContext, message: str) -> ServiceError:
+    """AccessDenied as the caller's protocol spells it."""
+    protocol = protocol_of(ctx.service) if ctx.service is not None else "json"
+    if protocol == "json":
+        return ServiceError("AccessDeniedException", message, status=400)
+    if protocol == "rest-json":
+        return ServiceError("AccessDeniedException", message, status=403)
+    return ServiceError("AccessDenied", message, status=403)
 
-    An account's root may do everything in its own account; identities with policies are
-    decided by the policy engine.
+
+def session_documents(principal: Principal) -> tuple[PolicyDocument, ...] | None:
+    """The session policies of temporary credentials, compiled (None: none apply)."""
+    if principal.session_policies is None:
+        return None
+    # Checked when the session was issued (a managed one may be longer than an inline session policy);
+    # PolicyDocument.parse caches compiled documents by text.
+    return tuple(
+        PolicyDocument.parse(text, kind=PolicyKind.SESSION, max_size=STORED_SESSION_POLICY_LIMIT)
+        for text in principal.session_policies
+    )
+
+
+def _stored_identity(ctx: RequestContext, principal: Principal) -> tuple[IdentityPolicies, Mapping[str, str] | None]:
+    """The caller's identity policies and boundary, and an IAM user's current tags, in one transaction."""
+    if principal.is_root:
+        return NO_POLICIES, None
+    assert ctx.runtime is not None
+    with ctx.runtime.database.session() as session:
+        policies = identity_policies_for(session, principal)
+        tags = None
+        if principal.type == "IAMUser":
+            tags = {tag["Key"]: tag["Value"] for tag in tags_of(session, principal.user_id)}
+    return policies, tags
+
+
+def authorize(
+    ctx: RequestContext,
+    action: str,
+    resources: Sequence[str],
+    *,
+    resource_policy: PolicyDocument | None = None,
+    resource_policy_required: bool = False,
+    resource_account: str | None = None,
+) -> None:
+    """Allow `action` on every one of `resources`, or raise the protocol's AccessDenied.
+
+    `resource_policy` is the resource's own policy (a key policy, a trust policy); with
+    `resource_policy_required` it must allow the caller (or its account) for anything to be
+    allowed, as KMS key policies and role trust policies do. `resource_account` is the account
+    owning the resources when their ARNs do not say it.
+    """
+    denied = first_denial(
+        ctx,
+        action,
+        resources,
+        resource_policy=resource_policy,
+        resource_policy_required=resource_policy_required,
+        resource_account=resource_account,
+    )
+    if denied is not None:
+        raise access_denied(ctx, denial_message(*denied))
+
+
+def first_denial(
+    ctx: RequestContext,
+    action: str,
+    resources: Sequence[str],
+    *,
+    resource_policy: PolicyDocument | None = None,
+    resource_policy_required: bool = False,
+    resource_account: str | None = None,
+) -> tuple[AuthorizationRequest, Decision] | None:
+    """The first resource the engine denies `action` on, as (request, decision); None if all are allowed.
+
+    For callers that answer a denial in their own words (STS AssumeRole); see `authorize`.
     """
     principal = ctx.principal
     if principal is None:
-        raise ServiceError("AccessDeniedException", "Missing principal", status=403)
-    for resource in resources:
-        owner = _account_of(resource)
-        if principal.is_root and (resource == "*" or owner in (None, "", principal.account_id)):
-            continue
-        protocol = protocol_of(ctx.service) if ctx.service is not None else "json"
-        # Query and REST services answer 403 AccessDenied; JSON services 400 AccessDeniedException.
-        code, status = ("AccessDeniedException", 400) if protocol == "json" else ("AccessDenied", 403)
-        if protocol == "rest-json":
-            code = "AccessDeniedException"
-        raise ServiceError(
-            code,
-            f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} "
-            f"because no identity-based policy allows the {action} action",
-            status=status,
+        raise access_denied(ctx, "Missing principal")
+    if not resources:
+        return None
+    owners = [resource_account or account_of(resource) for resource in resources]
+    if (
+        principal.is_root
+        and resource_policy is None
+        and not resource_policy_required
+        and all(owner in (None, principal.account_id) for owner in owners)
+    ):
+        return None
+    policies, user_tags = _stored_identity(ctx, principal)
+    context = condition_context(ctx, principal_tags=user_tags)
+    sessions = session_documents(principal)
+    for resource, owner in zip(resources, owners, strict=True):
+        request = AuthorizationRequest(
+            principal_arn=principal.arn,
+            principal_account=principal.account_id,
+            action=action,
+            resource=resource,
+            context=context,
+            principal_is_root=principal.is_root,
+            resource_account=owner,
+            session_issuer_arn=principal.role_arn,
         )
+        decision = evaluate(
+            request,
+            identity_policies=policies.identity,
+            resource_policy=resource_policy,
+            session_policies=sessions,
+            permissions_boundary=policies.boundary,
+            resource_policy_required=resource_policy_required,
+        )
+        if not decision.allowed:
+            return request, decision
+    return None
