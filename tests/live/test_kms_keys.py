@@ -254,14 +254,18 @@ def test_key_policies(server, kms, account):
     with pytest.raises(ClientError) as excinfo:
         kms.create_key(Policy=lockout)
     assert error_of(excinfo)[0] == "MalformedPolicyDocumentException"
-    kms.put_key_policy(KeyId=key["KeyId"], Policy=lockout, BypassPolicyLockoutSafetyCheck=True)
-    assert kms.get_key_policy(KeyId=key["KeyId"])["Policy"] == lockout
     too_big = json.dumps({"Version": "2012-10-17", "Statement": [{
         "Sid": "x" * 33000, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*",
     }]})
     with pytest.raises(ClientError) as excinfo:
         kms.put_key_policy(KeyId=key["KeyId"], Policy=too_big, BypassPolicyLockoutSafetyCheck=True)
     assert error_of(excinfo)[0] == "LimitExceededException"
+    kms.put_key_policy(KeyId=key["KeyId"], Policy=lockout, BypassPolicyLockoutSafetyCheck=True)
+    # The key policy is enforced: even the account root is now locked out of everything but Encrypt.
+    kms.encrypt(KeyId=key["KeyId"], Plaintext=b"still usable")
+    with pytest.raises(ClientError) as excinfo:
+        kms.get_key_policy(KeyId=key["KeyId"])
+    assert error_of(excinfo)[0] == "AccessDeniedException"
 
 
 def test_generate_random(kms):

@@ -10,9 +10,10 @@ from typing import Any
 
 from strongroom.context import RequestContext
 from strongroom.services.base import ResourceResolver, Service
+from strongroom.services.kms.authorization import authorize_kms_request
 from strongroom.services.kms.store import resolve_key_arn
 
-service = Service("kms")
+service = Service("kms", authorizer=authorize_kms_request)
 
 # Operations whose KeyId the model documents as accepting an alias name or alias ARN.
 ALIAS_OPERATIONS = frozenset({
