@@ -1,4 +1,4 @@
-# The two commands of the README: `make serve` and `make test`.
+# The commands of the README: `make serve`, `make dev` and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,6 +19,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 serve: $(VENV)/.installed
 	$(BIN)/strongroom serve $(ARGS)
+
+# Developer mode on port 4566: test/test, throwaway data, reset enabled. E.g. make dev ARGS="--seed seed.yaml"
+dev: $(VENV)/.installed
+	$(BIN)/strongroom serve --dev --enable-reset $(ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests

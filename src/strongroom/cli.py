@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from strongroom import __version__
 from strongroom.settings import DEFAULT_DATA_DIR, Settings
@@ -34,6 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--enable-clock-control", action="store_true",
                        help="let clients move the server clock through /_strongroom/clock (for tests only)")
+    serve.add_argument("--dev", action="store_true",
+                       help="developer mode, for tests: accepts test/test, data in a throwaway directory "
+                            "unless --data-dir is given, clock control on")
+    serve.add_argument("--enable-reset", action="store_true",
+                       help="answer POST /_strongroom/reset, which wipes all state back to bootstrap and seed")
+    serve.add_argument("--seed", type=Path, default=None, metavar="FILE",
+                       help="a YAML or JSON file of accounts, users, keys, parameters and secrets to create at start")
+    serve.add_argument("--account-id", default=None,
+                       help="with --dev: the default account's id at first start (12 digits; default 000000000000)")
     _add_store_options(serve)
 
     admin = commands.add_parser("admin", help="administer accounts")
@@ -46,24 +59,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, clock_control: bool = False) -> Settings:
+def _settings(args: argparse.Namespace, **serving: Any) -> Settings:
     env = Settings.from_environ()
     return Settings.create(
         data_dir=args.data_dir or env.data_dir,
         database_url=args.database_url or (env.database_url if args.data_dir is None else None),
         root_key_file=args.root_key_file or env.root_key_file,
-        clock_control=clock_control,
+        **serving,
     )
 
 
 def _serve(args: argparse.Namespace) -> int:
+    throwaway: Path | None = None
+    if args.dev and args.data_dir is None and not os.environ.get("STRONGROOM_DATA_DIR"):
+        throwaway = Path(tempfile.mkdtemp(prefix="strongroom-dev-"))
+        args.data_dir = throwaway
+        # uvicorn re-raises the signal that stopped it once it has shut down: exit through `finally`.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _exit_on_signal)
+    try:
+        return _run_server(args, throwaway)
+    finally:
+        if throwaway is not None:
+            shutil.rmtree(throwaway, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
     import uvicorn
 
     from strongroom.barrier import RootKeyError
+    from strongroom.devmode.developer_account import DEVELOPER_SECRET_ACCESS_KEY
     from strongroom.server import prepare
     from strongroom.store.db import DatabaseError
 
-    settings = _settings(args, clock_control=args.enable_clock_control)
+    settings = _settings(
+        args,
+        clock_control=args.enable_clock_control or args.dev,
+        developer_mode=args.dev,
+        reset_enabled=args.enable_reset,
+        seed_file=args.seed,
+        account_id=args.account_id,
+    )
     try:
         result = prepare(settings)
     except (RootKeyError, DatabaseError, ValueError) as exc:
@@ -71,15 +111,24 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     endpoint = f"http://{args.host}:{args.port}"
     print(f"Strongroom {__version__} serving on {endpoint}, data in {settings.data_dir}", flush=True)
-    if result.secret_access_key is not None:
-        print("The root access key of account 000000000000 was created; its secret is shown only now "
+    if settings.developer_mode:
+        _announce_developer_mode(settings, result.account_id, throwaway)
+    elif result.secret_access_key is not None:
+        print(f"The root access key of account {result.account_id} was created; its secret is shown only now "
               f"(and kept in {settings.data_dir / 'credentials'}, mode 0600):", flush=True)
-    secret = result.secret_access_key or f"<see {settings.data_dir / 'credentials'}>"
+    if settings.developer_mode:
+        secret = DEVELOPER_SECRET_ACCESS_KEY
+    else:
+        secret = result.secret_access_key or f"<see {settings.data_dir / 'credentials'}>"
     print(f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID={result.access_key_id} "
           f"AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION=us-east-1", flush=True)
+    if settings.reset_enabled:
+        print(f"Reset is enabled: POST {endpoint}/_strongroom/reset wipes all state back to bootstrap and seed.",
+              flush=True)
     os.environ.update(settings.to_environ())
+    developer_app = settings.developer_mode or settings.reset_enabled
     uvicorn.run(
-        "strongroom.app:create_app",
+        "strongroom.devmode.app:create_app" if developer_app else "strongroom.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -91,6 +140,21 @@ def _serve(args: argparse.Namespace) -> int:
         http="httptools",
     )
     return 0
+
+
+def _announce_developer_mode(settings: Settings, account_id: str, throwaway: Path | None) -> None:
+    where = (f"a throwaway directory, removed at exit ({throwaway})" if throwaway is not None
+             else f"{settings.data_dir} (kept)")
+    lines = [
+        "*" * 78,
+        "DEVELOPER MODE: for tests only, never for real secrets.",
+        f"  The default account {account_id} accepts the access key test / secret test (SigV4-verified).",
+        f"  Data lives in {where}.",
+        "  The clock is controllable through /_strongroom/clock.",
+        "*" * 78,
+    ]
+    print("\n".join(lines), flush=True)
+    print("strongroom: warning: developer mode is on", file=sys.stderr, flush=True)
 
 
 def _create_account(args: argparse.Namespace) -> int:
@@ -110,11 +174,15 @@ def _create_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin(args: argparse.Namespace) -> int:
+    commands = {"create-account": _create_account}
+    return commands[args.admin_command](args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    return _create_account(args)
+    commands = {"serve": _serve, "admin": _admin}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

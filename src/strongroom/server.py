@@ -1,4 +1,4 @@
-"""Getting a data dir and database ready before any worker starts: migrations, root key, bootstrap."""
+"""Getting a data dir and database ready before any worker starts: migrations, root key, bootstrap, seed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from strongroom.barrier import open_barrier
 from strongroom.bootstrap import BootstrapResult, bootstrap
 from strongroom.bootstrap import create_account as _create_account
 from strongroom.clock import Clock
+from strongroom.devmode import markers
+from strongroom.devmode.developer_account import (
+    DEVELOPER_ACCESS_KEY_ID,
+    DeveloperStoreError,
+    ensure_developer_account,
+    refuse_developer_store,
+)
+from strongroom.devmode.seed_file import Seed, load_seed
+from strongroom.devmode.seeding import apply_seed
 from strongroom.settings import Settings
 from strongroom.store.db import Database
 
@@ -20,15 +29,43 @@ def _ensure_data_dir(path: Path) -> None:
 
 
 def prepare(settings: Settings, environ: Mapping[str, str] = os.environ) -> BootstrapResult:
-    """Migrate the store and bootstrap the default account; run once, before the workers start."""
+    """Migrate, bootstrap the default account and apply the seed; run once, before the workers start.
+
+    Ready (/_strongroom/ready) once this has returned.
+    """
+    if settings.account_id is not None and not settings.developer_mode:
+        raise DeveloperStoreError("--account-id chooses the default account of a --dev server; "
+                                  "make more accounts with `strongroom admin create-account`")
+    # A broken seed file fails the start before anything is written.
+    seed = load_seed(settings.seed_file) if settings.seed_file is not None else None
     _ensure_data_dir(settings.data_dir)
     database = Database(settings.database_url)
     try:
         database.migrate()
         barrier = open_barrier(database, settings.data_dir, settings.root_key_file)
-        return bootstrap(database, barrier, settings.data_dir, Clock(), environ)
+        if settings.developer_mode:
+            account_id = ensure_developer_account(database, barrier, Clock(), settings.account_id)
+            result = BootstrapResult(account_id, DEVELOPER_ACCESS_KEY_ID, None)
+        else:
+            refuse_developer_store(database)
+            result = bootstrap(database, barrier, settings.data_dir, Clock(), environ)
+        if seed is not None:
+            _apply_seed(settings, seed, result.account_id)
+        markers.mark_ready(database)
     finally:
         database.dispose()
+    return result
+
+
+def _apply_seed(settings: Settings, seed: Seed, account_id: str) -> None:
+    # Seeding calls the services' handlers, so it needs the whole runtime (services and all).
+    from strongroom.runtime import Runtime
+
+    runtime = Runtime.open(settings)
+    try:
+        apply_seed(runtime, seed, account_id)
+    finally:
+        runtime.database.dispose()
 
 
 def create_account(

@@ -1,19 +1,25 @@
-"""Strongroom's own endpoints under /_strongroom/: health, and the test clock when enabled."""
+"""Strongroom's own endpoints under /_strongroom/: health, readiness, the test clock and reset when enabled."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from strongroom import __version__
+from strongroom.devmode import markers
+from strongroom.devmode.reset import reset_store
+from strongroom.devmode.seed_file import SeedError
 from strongroom.runtime import Runtime
 from strongroom.scheduler import Scheduler
 from strongroom.wire.http import HttpRequest, HttpResponse
 
 ADMIN_PREFIX = "/_strongroom/"
+
+log = logging.getLogger("strongroom.admin")
 
 
 def _json(status: int, body: dict[str, Any]) -> HttpResponse:
@@ -29,6 +35,10 @@ class AdminRoutes:
         route = request.path[len(ADMIN_PREFIX):].rstrip("/")
         if route == "health" and request.method in ("GET", "HEAD"):
             return self.health()
+        if route == "ready" and request.method in ("GET", "HEAD"):
+            return await self.ready()
+        if route == "reset":
+            return await self.reset(request)
         if route == "clock":
             return await self.clock(request)
         return _json(404, {"error": "NotFound", "message": f"No admin route {request.path}"})
@@ -39,6 +49,38 @@ class AdminRoutes:
             "version": __version__,
             "services": sorted(self.runtime.services),
         })
+
+    async def ready(self) -> HttpResponse:
+        """200 once the store is migrated, bootstrapped and seeded (and not in the middle of a reset)."""
+        try:
+            ready = await asyncio.to_thread(markers.is_ready, self.runtime.database)
+        except Exception:
+            log.exception("readiness could not be read from the store")
+            ready = False
+        if not ready:
+            return _json(503, {"status": "starting"})
+        # `services` in the shape LocalStack's /_localstack/health has, for clients that wait on it.
+        return _json(200, {
+            "status": "ready",
+            "version": __version__,
+            "services": {name: "running" for name in sorted(self.runtime.services)},
+        })
+
+    async def reset(self, request: HttpRequest) -> HttpResponse:
+        """POST wipes the store back to its bootstrap and seed state; only with --enable-reset."""
+        if not self.runtime.settings.reset_enabled:
+            return _json(403, {"error": "Forbidden",
+                               "message": "Reset is not enabled here: start the server with --enable-reset."})
+        if request.method != "POST":
+            return _json(405, {"error": "MethodNotAllowed", "message": "Reset takes POST."})
+        try:
+            generation = await asyncio.to_thread(reset_store, self.runtime)
+        except SeedError as exc:
+            return _json(500, {"error": "SeedFailed", "message": str(exc)})
+        except Exception:
+            log.exception("reset failed")
+            return _json(500, {"error": "ResetFailed", "message": "The reset failed; see the server log."})
+        return _json(200, {"status": "reset", "generation": generation})
 
     async def clock(self, request: HttpRequest) -> HttpResponse:
         """GET reads business time; POST {"advance_seconds": N} or {"set": ISO-8601} moves it.
