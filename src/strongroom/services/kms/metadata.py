@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.services.kms.crypto.specs import algorithm_lists
+from strongroom.services.kms.rotation_tables import KmsImportedMaterial
 from strongroom.services.kms.store import current_material
 from strongroom.services.kms.tables import KmsKey
 
@@ -52,6 +53,14 @@ def key_metadata(session: Session, key: KmsKey) -> dict[str, Any]:
     material = current_material(session, key)
     if material is not None:
         metadata["CurrentKeyMaterialId"] = material.material_id
+    if key.origin == "EXTERNAL" and material is not None:
+        imported = session.get(
+            KmsImportedMaterial, (key.account_id, key.region, key.key_id, material.material_id)
+        )
+        if imported is not None:
+            metadata["ExpirationModel"] = imported.expiration_model
+            if imported.valid_to is not None:
+                metadata["ValidTo"] = aware(imported.valid_to)
     if key.deletion_date is not None:
         metadata["DeletionDate"] = aware(key.deletion_date)
     if key.pending_window_days is not None:
