@@ -10,6 +10,7 @@ from typing import Any
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.services.kms.authorization import key_for_ciphertext
 from strongroom.services.kms.crypto import errors as crypto_errors
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.plugin import ALIAS_OPERATIONS
@@ -66,9 +67,9 @@ def use_key(ctx: RequestContext, reference: str, operation: str) -> KeyInUse:
 
 
 def key_by_id(ctx: RequestContext, key_id: str) -> KmsKey:
-    """The key a ciphertext names, in this region; AWS's AccessDenied text when there is none."""
+    """The key a ciphertext names, in this region (another account's too); AWS's AccessDenied text when none."""
     with transaction(ctx) as session:
-        key = session.get(KmsKey, (ctx.account_id, ctx.region, key_id))
+        key = key_for_ciphertext(session, ctx, key_id)
         if key is None:
             raise ServiceError("AccessDeniedException", FOREIGN_CIPHERTEXT_TEXT)
         return key

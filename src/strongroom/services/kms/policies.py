@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.auth.policy import AuthorizationRequest, MalformedPolicy, PolicyDocument, PolicyKind, evaluate
+from strongroom.auth.authorize import first_denial
+from strongroom.auth.policy import MalformedPolicy, PolicyDocument, PolicyKind
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.regions import partition_of
@@ -21,14 +22,6 @@ MAX_POLICY_CHARACTERS = 32768
 LOCKOUT_TEXT = (
     "The new key policy will not allow you to update the key policy in the future."
 )
-
-# Stands in for "the caller's IAM policies allow it": the lockout check asks only whether the key
-# policy itself would let the caller (directly, or through IAM delegation to the account) back in.
-_IAM_WOULD_ALLOW = PolicyDocument.parse(
-    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:PutKeyPolicy","Resource":"*"}]}',
-    kind=PolicyKind.IDENTITY,
-)
-
 
 def default_policy(account_id: str, region: str) -> str:
     """The policy CreateKey gives a key created through the API without one."""
@@ -48,19 +41,8 @@ def checked_policy(ctx: RequestContext, text: str, key_arn: str, *, bypass_locko
         raise ServiceError(code, error.reason) from None
     if bypass_lockout_check:
         return text
-    principal = ctx.principal
-    assert principal is not None
-    request = AuthorizationRequest(
-        principal_arn=principal.arn,
-        principal_account=principal.account_id,
-        action="kms:PutKeyPolicy",
-        resource=key_arn,
-        principal_is_root=principal.is_root,
-    )
-    decision = evaluate(
-        request, identity_policies=[_IAM_WOULD_ALLOW], resource_policy=document, resource_policy_required=True
-    )
-    if not decision.allowed:
+    # The caller's real IAM policies, boundary and session policies count, as for any request.
+    if first_denial(ctx, "kms:PutKeyPolicy", [key_arn], resource_policy=document, resource_policy_required=True):
         raise ServiceError("MalformedPolicyDocumentException", LOCKOUT_TEXT)
     return text
 
