@@ -1,0 +1,151 @@
+"""GetKeyLastUsage, and the recording of each key's last successful cryptographic operation.
+
+Recording wraps the handlers of the tracked operations: once a handler has returned (the operation
+succeeded), every key the call touched gets its last use written. To stay cheap under load, a worker
+skips the write when it wrote the same operation for that key less than a minute before, so the
+stored timestamp may lag by up to a minute while the operation is unchanged. The CloudTrail event id
+is looked up in the audit store when asked for: it is created after the handler returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from strongroom.context import RequestContext
+from strongroom.services.base import Handler
+
+# The modules whose handlers are wrapped must have registered them first.
+from strongroom.services.kms import crypto_ops, encapsulation_ops, signing_ops  # noqa: F401
+from strongroom.services.kms.metadata import aware
+from strongroom.services.kms.plugin import key_resource, service
+from strongroom.services.kms.rotation_tables import KmsKeyLastUsage
+from strongroom.services.kms.store import note_key, resolve_key, transaction
+from strongroom.store.tables import AuditEvent
+
+log = logging.getLogger("strongroom.kms.last_usage")
+
+TRACKED_OPERATIONS = tuple(service.model.shape_for("KeyLastUsageTrackingOperation").enum)
+REWRITE_AFTER = timedelta(minutes=1)
+KEY_RESOURCE = "AWS::KMS::Key"
+
+
+class _RecentWrites:
+    """What this worker last wrote per key, to skip repeated writes of the same operation."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._entries: dict[tuple[str, str, str], tuple[str, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def due(self, name: tuple[str, str, str], operation: str, now: datetime) -> bool:
+        with self._lock:
+            last = self._entries.get(name)
+            if last is not None and last[0] == operation and now - last[1] < REWRITE_AFTER:
+                return False
+            if len(self._entries) >= self._capacity:
+                self._entries.clear()
+            self._entries[name] = (operation, now)
+            return True
+
+
+_recent = _RecentWrites()
+
+
+def _key_scope(arn: str) -> tuple[str, str, str] | None:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("key/"):
+        return None
+    return parts[4], parts[3], parts[5][len("key/") :]
+
+
+def _write(session: Session, scope: tuple[str, str, str], operation: str, when: datetime, request_id: str) -> None:
+    values = {"operation": operation, "used_at": when, "request_id": request_id}
+    changed = session.execute(
+        update(KmsKeyLastUsage)
+        .where(
+            KmsKeyLastUsage.account_id == scope[0],
+            KmsKeyLastUsage.region == scope[1],
+            KmsKeyLastUsage.key_id == scope[2],
+        )
+        .values(**values)
+    ).rowcount
+    if not changed:
+        session.add(KmsKeyLastUsage(account_id=scope[0], region=scope[1], key_id=scope[2], **values))
+
+
+def record_use(ctx: RequestContext, operation: str) -> None:
+    """Note `operation` as the last use of every key the request touched (never fails the request)."""
+    assert ctx.runtime is not None
+    when = ctx.received_at
+    scopes = [s for r in ctx.resources if r.get("type") == KEY_RESOURCE if (s := _key_scope(r["ARN"])) is not None]
+    for scope in scopes:
+        if not _recent.due(scope, operation, when):
+            continue
+        try:
+            try:
+                with ctx.runtime.database.session() as session:
+                    _write(session, scope, operation, when, ctx.request_id)
+            except IntegrityError:  # another worker inserted the row first
+                with ctx.runtime.database.session() as session:
+                    _write(session, scope, operation, when, ctx.request_id)
+        except Exception:
+            log.exception("last use of a key could not be recorded for request %s", ctx.request_id)
+
+
+def _tracked(operation: str, handler: Handler) -> Handler:
+    def handle(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        answer = handler(ctx, params)
+        record_use(ctx, operation)
+        return answer
+
+    return handle
+
+
+for _name in TRACKED_OPERATIONS:
+    _operation = service.operations.get(_name)
+    if _operation is not None:
+        service.operations[_name] = dataclasses.replace(_operation, handler=_tracked(_name, _operation.handler))
+
+
+def _event_id(session: Session, usage: KmsKeyLastUsage, account_id: str) -> str | None:
+    """The audit event of the recorded request: found by account, region, name and second, then request id."""
+    second = aware(usage.used_at).replace(microsecond=0)
+    candidates = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.account_id == account_id,
+            AuditEvent.region == usage.region,
+            AuditEvent.event_name == usage.operation,
+            AuditEvent.event_time >= second,
+            AuditEvent.event_time < second + timedelta(seconds=1),
+        )
+    )
+    for event in candidates:
+        if orjson.loads(event.record).get("requestID") == usage.request_id:
+            return event.event_id
+    return None
+
+
+@service.operation("GetKeyLastUsage", resources=key_resource(aliases=True))
+def get_key_last_usage(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with transaction(ctx) as session:
+        key = resolve_key(ctx, session, params["KeyId"], aliases=True)
+        note_key(ctx, key)
+        usage = session.get(KmsKeyLastUsage, (key.account_id, key.region, key.key_id))
+        last: dict[str, Any] = {}
+        if usage is not None:
+            last = {"Operation": usage.operation, "Timestamp": aware(usage.used_at), "KmsRequestId": usage.request_id}
+            event_id = _event_id(session, usage, ctx.account_id)
+            if event_id is not None:
+                last["CloudTrailEventId"] = event_id
+        created = aware(key.created_at)
+    # Tracking has run for as long as this server has served the key.
+    return {"KeyId": key.arn, "KeyLastUsage": last, "TrackingStartDate": created, "KeyCreationDate": created}
