@@ -6,7 +6,22 @@ on the plugin.
 
 from __future__ import annotations
 
-from strongroom.services.kms import aliases, crypto_ops, keys, policies, signing_ops, tags
+from strongroom.services.kms import (
+    aliases,
+    crypto_ops,
+    encapsulation_ops,
+    importing,
+    key_stores,
+    keys,
+    last_usage,
+    policies,
+    rotation,
+    signing_ops,
+    tags,
+)
 from strongroom.services.kms.plugin import service
 
-__all__ = ["aliases", "crypto_ops", "keys", "policies", "service", "signing_ops", "tags"]
+__all__ = [
+    "aliases", "crypto_ops", "encapsulation_ops", "importing", "key_stores", "keys", "last_usage", "policies",
+    "rotation", "service", "signing_ops", "tags",
+]

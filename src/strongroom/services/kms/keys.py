@@ -16,9 +16,11 @@ from strongroom.errors import ServiceError
 from strongroom.services.kms import states
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.crypto.material import generate_material
+from strongroom.services.kms.key_stores import refuse_key_in_store
 from strongroom.services.kms.metadata import aware, key_metadata
 from strongroom.services.kms.plugin import key_resource, service
 from strongroom.services.kms.policies import checked_policy, default_policy
+from strongroom.services.kms.rotation_tables import KmsImportedMaterial, KmsKeyLastUsage
 from strongroom.services.kms.states import OperationClass, check_state
 from strongroom.services.kms.store import (
     CURRENT,
@@ -70,9 +72,7 @@ def create_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     specs.check_usage(key_spec, key_usage)
     origin = params.get("Origin") or "AWS_KMS"
     if params.get("CustomKeyStoreId") is not None:
-        raise ServiceError(
-            "CustomKeyStoreNotFoundException", f"Custom key store {params['CustomKeyStoreId']} does not exist."
-        )
+        refuse_key_in_store(ctx, params["CustomKeyStoreId"])
     if origin in CUSTOM_ORIGINS:
         raise ServiceError("UnsupportedOperationException", f"Origin {origin} requires a custom key store.")
     multi_region = bool(params.get("MultiRegion"))
@@ -210,7 +210,7 @@ def delete_due_keys(runtime: Runtime) -> None:
             if aware(key.deletion_date) > now:
                 continue  # cancelled and scheduled again meanwhile
             scope = (account_id, region, key_id)
-            for table in (KmsKeyMaterial, KmsAlias, KmsTag):
+            for table in (KmsKeyMaterial, KmsAlias, KmsTag, KmsImportedMaterial, KmsKeyLastUsage):
                 session.execute(delete(table).where(
                     table.account_id == scope[0], table.region == scope[1], table.key_id == scope[2]
                 ))
