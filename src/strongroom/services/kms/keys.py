@@ -20,6 +20,7 @@ from strongroom.services.kms.key_stores import refuse_key_in_store
 from strongroom.services.kms.metadata import aware, key_metadata
 from strongroom.services.kms.plugin import key_resource, service
 from strongroom.services.kms.policies import checked_policy, default_policy
+from strongroom.services.kms.replication import has_replicas
 from strongroom.services.kms.rotation_tables import KmsImportedMaterial, KmsKeyLastUsage
 from strongroom.services.kms.states import OperationClass, check_state
 from strongroom.services.kms.store import (
@@ -165,9 +166,14 @@ def schedule_key_deletion(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         # Checked after the key: AWS reports a missing key before a bad window.
         if window not in PENDING_WINDOW_RANGE:
             raise ServiceError("ValidationException", "PendingWindowInDays must be between 7 and 30")
+        key.pending_window_days = window
+        if key.multi_region_type == "PRIMARY" and has_replicas(session, key):
+            # The primary's own waiting period starts once its last replica is deleted.
+            key.state = states.PENDING_REPLICA_DELETION
+            forget_material(key)
+            return {"KeyId": key.arn, "KeyState": key.state, "PendingWindowInDays": window}
         key.state = states.PENDING_DELETION
         key.deletion_date = ctx.clock.now() + timedelta(days=window)
-        key.pending_window_days = window
         deletion_date = key.deletion_date
     forget_material(key)
     return {
