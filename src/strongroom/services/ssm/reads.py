@@ -1,0 +1,186 @@
+"""GetParameter, GetParameters and GetParameterHistory, and how any read renders a parameter version.
+
+Rows are read in one transaction and SecureStrings decrypted after it (KMS has its own). Without
+WithDecryption a SecureString's Value is its ciphertext, base64, as AWS shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from strongroom.context import RequestContext
+from strongroom.errors import ServiceError
+from strongroom.services.ssm import policies, secure
+from strongroom.services.ssm.names import Reference, parameter_arn_in, parse_reference
+from strongroom.services.ssm.plugin import note_parameter, parameter_resource, parameters_resource, service
+from strongroom.services.ssm.store import (
+    aware,
+    decode_token,
+    encode_token,
+    find_parameter,
+    label_row,
+    labels_by_version,
+    not_found,
+    transaction,
+    version_not_found,
+    version_row,
+)
+from strongroom.services.ssm.tables import SsmParameter, SsmParameterVersion
+
+SECRETS_REFERENCE = "/aws/reference/secretsmanager/"
+HISTORY_PAGE = 50
+
+
+@dataclass
+class Rendered:
+    """A version as a read answers it, its Value still to be filled in after the transaction."""
+
+    output: dict[str, Any]
+    row: SsmParameterVersion
+    arn: str
+    sealed_at: str
+
+
+def render(parameter: SsmParameter, row: SsmParameterVersion, name: str) -> Rendered:
+    arn = parameter_arn_in(parameter.region, parameter.account_id, parameter.name)
+    output = {"Name": name, "Type": row.type, "Version": row.version, "LastModifiedDate": aware(row.modified_at),
+              "ARN": arn, "DataType": row.data_type}
+    sealed_at = secure.locator(parameter.account_id, parameter.region, parameter.name, row.version)
+    return Rendered(output, row, arn, sealed_at)
+
+
+def fill_value(ctx: RequestContext, rendered: Rendered, with_decryption: bool) -> dict[str, Any]:
+    row = rendered.row
+    if row.sealed_value is None:
+        rendered.output["Value"] = row.value or ""
+        return rendered.output
+    blob = secure.unseal(ctx, row.sealed_value, rendered.sealed_at)
+    rendered.output["Value"] = secure.decrypt(ctx, blob, rendered.arn) if with_decryption \
+        else secure.ciphertext_text(blob)
+    return rendered.output
+
+
+def find_version(
+    session: Session, ctx: RequestContext, reference: Reference
+) -> tuple[SsmParameter, SsmParameterVersion]:
+    """The parameter and the version `reference` selects (its latest without a selector)."""
+    parameter = find_parameter(session, reference.account_id, ctx.region, reference.key)
+    if parameter is None:
+        raise not_found()
+    number = parameter.version
+    if reference.version is not None:
+        number = reference.version
+    elif reference.label is not None:
+        label = label_row(session, parameter, reference.label)
+        if label is None:
+            raise ServiceError(
+                "ParameterVersionNotFound",
+                f"Systems Manager could not find label {reference.label} of {reference.asked}. Verify the label "
+                "and try again.",
+            )
+        number = label.version
+    row = version_row(session, parameter, number)
+    if row is None:
+        raise version_not_found(str(number), reference.asked)
+    return parameter, row
+
+
+def _check_secrets_reference(reference: Reference, with_decryption: bool) -> None:
+    # Secrets Manager references are answered only once Secrets Manager is served; until then, not found.
+    if reference.key.startswith(SECRETS_REFERENCE):
+        if not with_decryption:
+            raise ServiceError("ValidationException",
+                               "WithDecryption flag must be True for retrieving a Secret Manager secret.")
+        raise not_found()
+
+
+@service.operation("GetParameter", resources=parameter_resource(selectors=True))
+def get_parameter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with_decryption = bool(params.get("WithDecryption", False))
+    reference = parse_reference(ctx, params["Name"])
+    _check_secrets_reference(reference, with_decryption)
+    with transaction(ctx) as session:
+        parameter, row = find_version(session, ctx, reference)
+        rendered = render(parameter, row, reference.asked)
+    note_parameter(ctx, rendered.arn)
+    if reference.selector:
+        rendered.output["Selector"] = reference.selector
+    return {"Parameter": fill_value(ctx, rendered, with_decryption)}
+
+
+@service.operation("GetParameters", resources=parameters_resource)
+def get_parameters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with_decryption = bool(params.get("WithDecryption", False))
+    found: list[Rendered] = []
+    invalid: list[str] = []
+    with transaction(ctx) as session:
+        for name in dict.fromkeys(params["Names"]):
+            try:
+                reference = parse_reference(ctx, name)
+                parameter, row = find_version(session, ctx, reference)
+            except ServiceError:
+                invalid.append(name)
+                continue
+            rendered = render(parameter, row, reference.asked)
+            if reference.selector:
+                rendered.output["Selector"] = reference.selector
+            found.append(rendered)
+    for rendered in found:
+        note_parameter(ctx, rendered.arn)
+    return {"Parameters": [fill_value(ctx, rendered, with_decryption) for rendered in found],
+            "InvalidParameters": sorted(invalid)}
+
+
+@service.operation("GetParameterHistory", resources=parameter_resource())
+def get_parameter_history(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    with_decryption = bool(params.get("WithDecryption", False))
+    reference = parse_reference(ctx, params["Name"], selectors=False)
+    limit = params.get("MaxResults", HISTORY_PAGE)
+    after = _version_token(params.get("NextToken"))
+    with transaction(ctx) as session:
+        parameter = find_parameter(session, reference.account_id, ctx.region, reference.key)
+        if parameter is None:
+            raise not_found(f"Parameter {reference.asked} not found.")
+        rows = list(session.scalars(select(SsmParameterVersion).where(
+            SsmParameterVersion.account_id == parameter.account_id, SsmParameterVersion.region == parameter.region,
+            SsmParameterVersion.name == parameter.name, SsmParameterVersion.version > after,
+        ).order_by(SsmParameterVersion.version).limit(limit + 1)))
+        labels = labels_by_version(session, parameter)
+        history = []
+        for row in rows[:limit]:
+            rendered = render(parameter, row, reference.asked)
+            del rendered.output["ARN"]
+            rendered.output.update(_history_members(session, parameter, row, labels.get(row.version)))
+            history.append(rendered)
+    note_parameter(ctx, parameter_arn_in(parameter.region, parameter.account_id, parameter.name))
+    result: dict[str, Any] = {"Parameters": [fill_value(ctx, rendered, with_decryption) for rendered in history]}
+    if len(rows) > limit:
+        result["NextToken"] = encode_token(str(rows[limit - 1].version))
+    return result
+
+
+def _history_members(
+    session: Session, parameter: SsmParameter, row: SsmParameterVersion, labels: list[str] | None
+) -> dict[str, Any]:
+    members: dict[str, Any] = {"LastModifiedUser": row.modified_by, "Tier": row.tier,
+                               "Policies": policies.statuses(session, parameter, row.policies)}
+    for member, value in (("KeyId", row.key_id), ("Description", row.description),
+                          ("AllowedPattern", row.allowed_pattern)):
+        if value is not None:
+            members[member] = value
+    if labels:
+        members["Labels"] = labels
+    return members
+
+
+def _version_token(token: str | None) -> int:
+    position = decode_token(token)
+    if position is None:
+        return 0
+    if not position.isdigit():
+        raise ServiceError("InvalidNextToken", "The specified token isn't valid.")
+    return int(position)
