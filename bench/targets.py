@@ -1,0 +1,190 @@
+"""The servers under test: Strongroom, moto's server and the bare ASGI ceiling, each on a free port
+and a fresh data dir, started as a user would start them, with their resident memory readable from /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The bootstrap credentials of every Strongroom started here (read on its first start only).
+STRONGROOM_KEY = "AKIASTRONGROOMBENCH1"
+STRONGROOM_SECRET = "strongroom-bench-secret/0123456789abcdefgh"  # noqa: S105 - a throwaway bench credential
+# moto accepts any credentials.
+MOTO_KEY = "AKIAMOTOBENCH0000001"
+MOTO_SECRET = "moto-bench-secret"  # noqa: S105 - moto accepts any secret
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What to start: `kind` is strongroom, moto or ceiling."""
+
+    name: str
+    kind: str
+    workers: int = 1
+
+    @property
+    def is_strongroom(self) -> bool:
+        return self.kind == "strongroom"
+
+
+STRONGROOM_1 = TargetSpec("strongroom", "strongroom", 1)
+STRONGROOM_2 = TargetSpec("strongroom-w2", "strongroom", 2)
+MOTO = TargetSpec("moto", "moto")
+CEILING = TargetSpec("ceiling", "ceiling")
+ALL_TARGETS = (STRONGROOM_1, STRONGROOM_2, MOTO, CEILING)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningTarget:
+    spec: TargetSpec
+    process: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    log_path: Path
+    served: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        if self.spec.is_strongroom:
+            return STRONGROOM_KEY, STRONGROOM_SECRET
+        return MOTO_KEY, MOTO_SECRET
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "strongroom.db"
+
+    def serves(self, service: str) -> bool:
+        return service in self.served
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server and all its descendants (uvicorn's workers are children)."""
+        return sum(_rss(pid) for pid in _process_tree(self.process.pid))
+
+    def pids(self) -> list[int]:
+        return _process_tree(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(spec: TargetSpec, data_dir: Path | None = None) -> RunningTarget:
+    """Start `spec` on a free port; a fresh data dir unless one is given (to restart on stored data)."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix=f"strongroom-bench-{spec.name}-"))
+    port = free_port()
+    command, env = _command(spec, port, data_dir)
+    log_path = data_dir.parent / f"{data_dir.name}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own fixed command line
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    target = RunningTarget(spec, process, port, data_dir, log_path)
+    target.served = _wait_ready(target)
+    return target
+
+
+def discard(target: RunningTarget) -> None:
+    target.stop()
+    shutil.rmtree(target.data_dir, ignore_errors=True)
+    target.log_path.unlink(missing_ok=True)
+
+
+def _command(spec: TargetSpec, port: int, data_dir: Path) -> tuple[list[str], dict[str, str]]:
+    env = dict(os.environ)
+    python = sys.executable
+    if spec.kind == "strongroom":
+        env.update(STRONGROOM_ACCESS_KEY_ID=STRONGROOM_KEY, STRONGROOM_SECRET_ACCESS_KEY=STRONGROOM_SECRET)
+        return [python, "-m", "strongroom", "serve", "--port", str(port), "--data-dir", str(data_dir),
+                "--workers", str(spec.workers), "--log-level", "warning"], env
+    if spec.kind == "moto":
+        return [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env
+    if spec.kind == "ceiling":
+        # The same uvicorn settings as `strongroom serve` (see cli.py).
+        return [python, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+                "--no-server-header", "--log-level", "warning"], env
+    raise ValueError(f"unknown target kind {spec.kind}")
+
+
+def _wait_ready(target: RunningTarget) -> frozenset[str]:
+    """Wait for the server to answer; return the services it serves."""
+    path = {"strongroom": "/_strongroom/health", "moto": "/moto-api/", "ceiling": "/"}[target.spec.kind]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if target.process.poll() is not None:
+            raise RuntimeError(f"{target.spec.name} exited early:\n{target.log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{target.endpoint}{path}", timeout=2) as reply:  # noqa: S310
+                body = reply.read()
+                if reply.status == 200:
+                    return _services(target.spec, body)
+        except OSError:
+            time.sleep(0.2)
+    target.stop()
+    raise RuntimeError(f"{target.spec.name} did not become ready:\n{target.log_path.read_text()}")
+
+
+def _services(spec: TargetSpec, health: bytes) -> frozenset[str]:
+    if spec.kind == "strongroom":
+        import json
+
+        reply: dict[str, Any] = json.loads(health)
+        return frozenset(reply["services"])
+    # moto serves every service we bench; the ceiling answers anything.
+    return frozenset({"kms", "ssm", "secretsmanager", "sts", "iam"})
+
+
+def _process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The parent pid is the second field after the parenthesised command name.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(children.get(pid, []))
+    return tree
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
