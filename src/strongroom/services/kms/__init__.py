@@ -1,4 +1,5 @@
-"""AWS KMS: keys and their lifecycle, aliases, tags, key policies, and the cryptographic operations.
+"""AWS KMS: keys and their lifecycle, aliases, tags, key policies, grants, rotation, imported material,
+multi-Region keys and the cryptographic operations.
 
 Everything is scoped per (account, region). Importing the operation modules registers their handlers
 on the plugin.
@@ -24,6 +25,6 @@ from strongroom.services.kms import (
 from strongroom.services.kms.plugin import service
 
 __all__ = [
-    "aliases", "crypto_ops", "encapsulation_ops", "importing", "key_stores", "keys", "last_usage", "policies",
-    "rotation", "service", "signing_ops", "tags",
+    "aliases", "crypto_ops", "encapsulation_ops", "grants", "importing", "key_stores", "keys", "last_usage",
+    "policies", "replication", "rotation", "service", "signing_ops", "tags",
 ]
