@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve dev test lint check clean
+.PHONY: serve dev test lint check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+
+# `make bench` (MODE=scale or MODE=profile for the other modes; BENCH_ARGS="--duration 5 ..." for options).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
+	$(BIN)/python -m bench.run $(if $(filter scale,$(MODE)),--scale) $(if $(filter profile,$(MODE)),--profile) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .strongroom .pytest_cache .hypothesis
