@@ -1,0 +1,55 @@
+"""The Secrets Manager plugin object and its authorizer: a secret's own resource policy takes part.
+
+For an operation on a secret, the identity policies of the caller and the secret's resource policy
+(if it has one) are weighed together by the policy engine; a caller from another account needs both,
+as AWS requires. A SecretId that names no secret is authorized on the ARN it would have, and the
+handler then answers ResourceNotFoundException.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.auth.authorize import authorize
+from strongroom.auth.policy import PolicyDocument, PolicyKind
+from strongroom.context import RequestContext
+from strongroom.regions import arn
+from strongroom.services.base import Operation, Service
+from strongroom.services.secretsmanager.store import find_secret, owner_of, transaction
+
+MAX_POLICY_CHARACTERS = 20480
+
+
+def policy_document(text: str) -> PolicyDocument:
+    return PolicyDocument.parse(text, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS)
+
+
+def _unnamed_resource(ctx: RequestContext, params: dict[str, Any]) -> str:
+    name = params.get("Name")
+    if name is None:
+        return "*"
+    return arn("secretsmanager", ctx.region, ctx.account_id, f"secret:{name}")
+
+
+def authorize_call(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
+    secret_id = params.get("SecretId")
+    if secret_id is None:
+        authorize(ctx, operation.action, [_unnamed_resource(ctx, params)])
+        return
+    owner = owner_of(ctx, secret_id)
+    with transaction(ctx) as session:
+        secret = find_secret(session, ctx, secret_id)
+        resource = secret.arn if secret is not None else arn(
+            "secretsmanager", ctx.region, owner, f"secret:{secret_id.rsplit(':', 1)[-1]}"
+        )
+        policy = secret.policy if secret is not None else None
+    authorize(
+        ctx,
+        operation.action,
+        [resource],
+        resource_policy=policy_document(policy) if policy else None,
+        resource_account=owner,
+    )
+
+
+service = Service("secretsmanager", authorizer=authorize_call)
