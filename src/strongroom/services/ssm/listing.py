@@ -20,6 +20,7 @@ from strongroom.services.ssm.names import check_path, parameter_arn, parameter_a
 from strongroom.services.ssm.plugin import note_parameter, path_resource, service
 from strongroom.services.ssm.reads import Rendered, fill_value, render
 from strongroom.services.ssm.store import (
+    INVALID_TOKEN,
     aware,
     decode_token,
     encode_token,
@@ -58,6 +59,8 @@ def scan(
 ) -> tuple[list[Candidate], str | None]:
     """Up to `limit` matching parameters after `token`, and the token of the next page (None at the end)."""
     position = decode_token(token)
+    if position is not None and not position.startswith("/"):
+        raise ServiceError("InvalidNextToken", INVALID_TOKEN)
     found: list[Candidate] = []
     read = 0
     while True:

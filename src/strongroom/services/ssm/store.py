@@ -81,9 +81,12 @@ def decode_token(token: str | None) -> str | None:
     if token is None:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        position = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ServiceError("InvalidNextToken", INVALID_TOKEN) from None
+    if not position:
+        raise ServiceError("InvalidNextToken", INVALID_TOKEN)
+    return position
 
 
 def aware(when: datetime) -> datetime:
