@@ -19,7 +19,9 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture
 def events(server: Server):
-    return server.client("events", region=REGION)
+    client = server.client("events", region=REGION)
+    yield client
+    client.close()
 
 
 def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
