@@ -130,9 +130,9 @@ def schedule(session: Session, parameter: SsmParameter, policies: list[Policy], 
              SsmParameterPolicy.name == parameter.name)
     existing = {row.policy_type: row for row in session.scalars(select(SsmParameterPolicy).where(*scope))}
     wanted = {policy.type: _due_at(policy, policies, modified_at) for policy in policies}
-    for policy_type, row in existing.items():
+    for policy_type, stale in existing.items():
         if policy_type not in wanted:
-            session.delete(row)
+            session.delete(stale)
     for policy_type, due_at in wanted.items():
         row = existing.get(policy_type)
         if row is None:
