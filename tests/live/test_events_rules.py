@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -222,3 +224,24 @@ def test_put_events_validates_entries(events) -> None:
     with pytest.raises(ClientError) as raised:
         events.put_events(Entries=[{"Source": "s", "DetailType": "t", "Detail": "{}"}] * 11)
     assert error_of(raised)[0] == "ValidationException"
+
+
+def test_the_aws_cli_puts_a_rule_and_tests_a_pattern(server: Server) -> None:
+    name = unique("cli")
+    env = dict(server.cli_env(), AWS_DEFAULT_REGION=REGION)
+
+    def aws(*args: str) -> dict:
+        result = subprocess.run([sys.executable, "-m", "awscli", "events", *args, "--output", "json"],
+                                capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if result.stdout.strip() else {}
+
+    arn = aws("put-rule", "--name", name, "--event-pattern", '{"source": [{"prefix": "com.example"}]}')["RuleArn"]
+    assert aws("describe-rule", "--name", name)["Arn"] == arn
+    event = json.dumps({"id": "1", "account": "123456789012", "source": "com.example.orders",
+                        "time": "2024-01-01T00:00:00Z", "region": REGION, "resources": [], "detail-type": "t",
+                        "detail": {}})
+    assert aws("test-event-pattern", "--event-pattern", '{"source": [{"prefix": "com.example"}]}',
+               "--event", event)["Result"] is True
+    aws("delete-rule", "--name", name)
+    assert name not in [rule["Name"] for rule in aws("list-rules", "--name-prefix", name)["Rules"]]
