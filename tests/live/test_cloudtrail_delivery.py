@@ -212,3 +212,30 @@ def test_stop_logging_delivers_the_last_file(server, capsys, aws_env):
     server.admin("clock", {"advance_seconds": 600})
     assert sorted((server.data_dir / "s3" / bucket).rglob("*.json.gz")) == files
     run_cloudtrail.delete_trail(Name=name)
+
+
+def test_multi_region_trail_with_write_only_selectors(server):
+    cloudtrail = server.client("cloudtrail")
+    name, bucket = f"trail-{uuid.uuid4().hex[:8]}", f"bucket-{uuid.uuid4().hex[:8]}"
+    cloudtrail.create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=True, S3KeyPrefix="org/logs")
+    cloudtrail.put_event_selectors(TrailName=name, AdvancedEventSelectors=[{"Name": "writes", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": ["false"]}]}])
+    cloudtrail.start_logging(Name=name)
+    actor = Actor(server)
+    west_kms = actor.client("kms", region="eu-west-1")
+    key = west_kms.create_key(Description="west")["KeyMetadata"]["KeyId"]
+    west_kms.describe_key(KeyId=key)  # a read: not logged
+    actor.client("kms").create_key(Description="east")
+    server.admin("clock", {"advance_seconds": 360})
+    cloudtrail.delete_trail(Name=name)
+    account = server.client("sts").get_caller_identity()["Account"]
+    root = server.data_dir / "s3" / bucket / "org" / "logs" / "AWSLogs" / account / "CloudTrail"
+    mine: dict[str, list[str]] = {}
+    for region in ("us-east-1", "eu-west-1"):
+        for path in root.joinpath(region).rglob("*.json.gz"):
+            assert f"_CloudTrail_{region}_" in path.name
+            for record in read_gzip_json(path)["Records"]:
+                assert record["awsRegion"] == region and record["readOnly"] is False
+                if (record.get("userIdentity") or {}).get("userName") == actor.name:
+                    mine.setdefault(region, []).append(record["eventName"])
+    assert mine == {"us-east-1": ["CreateKey"], "eu-west-1": ["CreateKey"]}
