@@ -61,8 +61,8 @@ def new_secret_arn(region: str, account_id: str, name: str) -> str:
 
 def replica_arn(primary_arn: str, region: str) -> str:
     """A replica keeps its primary's name and suffix, in its own region."""
-    parts = primary_arn.split(":", 6)
-    return arn("secretsmanager", region, parts[4], parts[6])
+    parts = primary_arn.split(":", 5)
+    return arn("secretsmanager", region, parts[4], parts[5])
 
 
 def not_found() -> ServiceError:
