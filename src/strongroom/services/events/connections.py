@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
@@ -46,7 +47,7 @@ def not_found(name: str) -> ServiceError:
                         "does not exist.")
 
 
-def public_view(auth: dict[str, Any]) -> dict[str, Any]:
+def public_view(auth: Any) -> Any:
     """AuthParameters without secret values (parameters marked IsValueSecret keep only their key)."""
     if isinstance(auth, dict):
         shown: dict[str, Any] = {}
@@ -58,7 +59,7 @@ def public_view(auth: dict[str, Any]) -> dict[str, Any]:
             shown.pop("Value", None)
         return shown
     if isinstance(auth, list):
-        return [public_view(item) for item in auth]  # type: ignore[return-value]
+        return [public_view(item) for item in auth]
     return auth
 
 
@@ -106,7 +107,7 @@ def _summary(row: EventConnection) -> dict[str, Any]:
     return summary
 
 
-def _require(ctx: RequestContext, session: Any, name: str) -> EventConnection:
+def _require(ctx: RequestContext, session: Session, name: str) -> EventConnection:
     row = session.get(EventConnection, (ctx.account_id, ctx.region, name))
     if row is None:
         raise not_found(name)

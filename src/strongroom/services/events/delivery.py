@@ -77,7 +77,7 @@ def deliver_soon(runtime: Runtime, delivery_ids: list[str]) -> None:
 def _claim(runtime: Runtime, delivery_id: str) -> EventDelivery | None:
     now = runtime.clock.now()
     with runtime.database.session() as session:
-        claimed = session.execute(update(EventDelivery).where(
+        claimed = session.connection().execute(update(EventDelivery).where(
             EventDelivery.delivery_id == delivery_id, EventDelivery.next_attempt_at <= now,
             or_(EventDelivery.leased_until.is_(None), EventDelivery.leased_until < _real_now()),
         ).values(leased_until=_real_now() + timedelta(seconds=LEASE_SECONDS))).rowcount

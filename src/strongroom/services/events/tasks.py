@@ -47,7 +47,7 @@ def fire_schedules(runtime: Runtime) -> None:
         except InvalidSchedule:
             following = None
         with runtime.database.session() as session:
-            claimed = session.execute(update(EventRule).where(
+            claimed = session.connection().execute(update(EventRule).where(
                 EventRule.account_id == rule.account_id, EventRule.region == rule.region,
                 EventRule.bus_name == rule.bus_name, EventRule.name == rule.name,
                 EventRule.next_fire_at == rule.next_fire_at,
@@ -84,7 +84,7 @@ def _drain(runtime: Runtime, table: Table) -> None:
         rows = list(session.execute(select(table).order_by(table.c.seq).limit(BATCH)).mappings())
     for row in rows:
         with runtime.database.session() as session:
-            if session.execute(delete(table).where(table.c.seq == row["seq"])).rowcount != 1:
+            if session.connection().execute(delete(table).where(table.c.seq == row["seq"])).rowcount != 1:
                 continue  # another worker took it
             event = _outbox_event(row)
             route_event(session, event["account"], event["region"], DEFAULT_BUS, event, runtime.clock.now())
