@@ -22,7 +22,7 @@ from bench.targets import STRONGROOM_1, discard, start
 
 ENCRYPT = next(op for op in OPERATIONS if op.operation == "Encrypt")
 SAMPLE_RATE = 250
-TOP = 45
+TOP = 40
 
 
 def py_spy() -> str:
@@ -46,21 +46,21 @@ def run(args: argparse.Namespace, settings: LoadSettings) -> int:
             return 1
         with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as scratch:
             requests_file = Path(scratch) / "requests.bin"
-            stacks_file = Path(scratch) / "stacks.txt"
             write_for_wrk(signed, requests_file)
             load = subprocess.Popen([  # noqa: S603 - our own fixed command line
-                wrk_path(), f"-t{settings.threads}", f"-c{settings.connections}", f"-d{settings.duration + 4}s",
+                wrk_path(), f"-t{settings.threads}", f"-c{settings.connections}", f"-d{2 * settings.duration + 6}s",
                 "-s", str(REPLAY_SCRIPT), f"{target.endpoint}/", "--", str(requests_file),
             ], stdout=subprocess.PIPE, text=True)
             time.sleep(2)  # let the load settle before sampling
-            subprocess.run([  # noqa: S603 - our own fixed command line
-                py_spy(), "record", "--pid", str(target.process.pid), "--duration", str(settings.duration),
-                "--rate", str(SAMPLE_RATE), "--format", "raw", "--nolineno", "--threads",
-                "--output", str(stacks_file),
-            ], check=True, capture_output=True)
-            wrk_output, _ = load.communicate(timeout=settings.duration + 60)
-            stacks = stacks_file.read_text()
-        summary = summarise(stacks)
+            # Twice: every active thread (where wall time goes, waits on SQLite included), then only
+            # the thread holding the GIL (the CPU work that limits one worker process).
+            active = record(target.process.pid, settings.duration, Path(scratch) / "active.txt", [])
+            gil = record(target.process.pid, settings.duration, Path(scratch) / "gil.txt", ["--gil"])
+            wrk_output, _ = load.communicate(timeout=2 * settings.duration + 60)
+        summary = "\n\n".join([
+            "== all active threads ==\n" + summarise(active),
+            "== the thread holding the GIL ==\n" + summarise(gil),
+        ])
     finally:
         discard(target)
     print(summary)
@@ -70,6 +70,14 @@ def run(args: argparse.Namespace, settings: LoadSettings) -> int:
     path.write_text(summary + "\n")
     print(f"\nwritten to {path}")
     return 0
+
+
+def record(pid: int, duration: int, output: Path, extra: list[str]) -> str:
+    subprocess.run([  # noqa: S603 - our own fixed command line
+        py_spy(), "record", "--pid", str(pid), "--duration", str(duration), "--rate", str(SAMPLE_RATE),
+        "--format", "raw", "--nolineno", "--threads", *extra, "--output", str(output),
+    ], check=True, capture_output=True)
+    return output.read_text()
 
 
 def summarise(stacks: str) -> str:
