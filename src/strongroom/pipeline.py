@@ -47,6 +47,9 @@ class Outcome:
 class RequestPipeline:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.audit_listeners = [plugin.audit_listener for plugin in runtime.services.values() if plugin.audit_listener]
+        # Listener work runs after the response; the tasks are kept so that they finish.
+        self._background: set[asyncio.Future[None]] = set()
 
     async def handle(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         ctx = RequestContext(
@@ -72,7 +75,16 @@ class RequestPipeline:
             except Exception:
                 log.exception("audit record for request %s could not be stored", ctx.request_id)
                 outcome.output, outcome.error = None, InternalFailure()
+            else:
+                self._notify_listeners(record)
         return self.respond(ctx, outcome)
+
+    def _notify_listeners(self, record: dict[str, Any]) -> None:
+        for listener in self.audit_listeners:
+            if listener.wants(record):
+                task = asyncio.ensure_future(asyncio.to_thread(listener.receive, self.runtime, record))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
 
     def process(self, ctx: RequestContext) -> Outcome:
         """Every stage up to the handler's answer, on a worker thread (handlers may block on the store)."""

@@ -27,6 +27,18 @@ ResourceResolver = Callable[[RequestContext, dict[str, Any]], list[str]]
 # through strongroom.auth.authorize; the default asks it with identity policies only.
 Authorizer = Callable[[RequestContext, "Operation", dict[str, Any]], None]
 
+
+class AuditListener:
+    """Something a service does with every call's audit record once it is durable (e.g. route it as an
+    event). `wants` must be cheap: it runs for every request on the event loop; `receive` runs off it,
+    after the response, and must not raise."""
+
+    def wants(self, record: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def receive(self, runtime: Runtime, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
 _READ_PREFIXES = ("Get", "List", "Describe", "Lookup", "Batch Get", "Test", "Simulate", "Validate")
 
 
@@ -58,9 +70,17 @@ class Task:
 class Service:
     """One AWS service served by Strongroom, named as botocore names it ("kms", "sts", ...)."""
 
-    def __init__(self, name: str, *, action_prefix: str | None = None, authorizer: Authorizer | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        action_prefix: str | None = None,
+        authorizer: Authorizer | None = None,
+        audit_listener: AuditListener | None = None,
+    ) -> None:
         self.name = name
         self.authorizer = authorizer
+        self.audit_listener = audit_listener
         self.model: ServiceModel = load_service(name)
         self.action_prefix = action_prefix or self.model.signing_name
         self.event_source = f"{self.model.endpoint_prefix}.amazonaws.com"

@@ -7,7 +7,7 @@ from importlib import import_module
 from strongroom.services.base import Service
 
 # Each entry is a package under strongroom.services whose module attribute `service` is its plugin.
-SERVED = ("sts", "iam", "kms")
+SERVED = ("sts", "iam", "kms", "ssm", "secretsmanager", "events", "cloudtrail")
 
 
 def load_services() -> dict[str, Service]:

@@ -18,7 +18,10 @@ from strongroom.services.events import (
     targets,
     tasks,
 )
+from strongroom.services.events.emit import ApiCallEvents
 from strongroom.services.events.plugin import service
+
+service.audit_listener = ApiCallEvents()
 
 __all__ = [
     "api_destinations",

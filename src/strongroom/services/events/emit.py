@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from strongroom.services.base import AuditListener
 from strongroom.services.events.delivery import deliver_soon
 from strongroom.services.events.plugin import DEFAULT_BUS
 from strongroom.services.events.routing import ACTIVE_STATES, ALL_MANAGEMENT_EVENTS, new_event, route_event, rule_cache
@@ -70,3 +71,15 @@ def _route_alone(runtime: Runtime, account_id: str, region: str, event: dict[str
         log.exception("event %s could not be routed", event["id"])
         return
     deliver_soon(runtime, queued)
+
+
+class ApiCallEvents(AuditListener):
+    """The pipeline's hook: every durable audit record may become an "AWS API Call via CloudTrail" event."""
+
+    def wants(self, record: dict[str, Any]) -> bool:
+        account_id, region = record.get("recipientAccountId"), record.get("awsRegion")
+        # Only a bus known to have no pattern rules is skipped without looking.
+        return bool(account_id and region) and rule_cache.known(str(account_id), str(region), DEFAULT_BUS) is not False
+
+    def receive(self, runtime: Runtime, record: dict[str, Any]) -> None:
+        on_api_call(runtime, record)
