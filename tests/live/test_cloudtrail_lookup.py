@@ -121,6 +121,15 @@ def test_lookup_by_resource_short_name_after_indexing(server, actor, cloudtrail,
         "Encrypt", "DescribeKey", "CreateKey"]
 
 
+def test_resource_type_pages_hold_whole_pages(server, actor, cloudtrail, key_arn):
+    server.admin("clock", {"advance_seconds": 30})
+    attribute = [{"AttributeKey": "ResourceType", "AttributeValue": "AWS::KMS::Key"}]
+    first = cloudtrail.lookup_events(MaxResults=2, LookupAttributes=attribute)
+    assert len(first["Events"]) == 2 and "NextToken" in first
+    second = cloudtrail.lookup_events(MaxResults=2, LookupAttributes=attribute, NextToken=first["NextToken"])
+    assert not {e["EventId"] for e in first["Events"]} & {e["EventId"] for e in second["Events"]}
+
+
 def test_time_range_is_inclusive(actor, cloudtrail, key_arn):
     events = lookup_all(cloudtrail, **by_user(actor))
     create = next(event for event in events if event["EventName"] == "CreateKey")

@@ -94,8 +94,9 @@ def _by_resource(session: Session, ctx: RequestContext, key: str, value: str, st
     """Seqs of the page's events that name the resource: from the index, and from events not indexed yet."""
     column = _RESOURCE_COLUMNS[key]
     indexed_up_to = resource_index.watermark(session)
+    # An event is indexed once per name of each resource: distinct, so a page holds `limit` events.
     found = session.execute(_newest_first(
-        select(CloudTrailEventResource.event_time, CloudTrailEventResource.seq).where(
+        select(CloudTrailEventResource.event_time, CloudTrailEventResource.seq).distinct().where(
             CloudTrailEventResource.account_id == ctx.account_id, CloudTrailEventResource.region == ctx.region,
             column == value),
         CloudTrailEventResource.event_time, CloudTrailEventResource.seq, start, end, after, limit,
