@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.schedule_expressions import InvalidSchedule
 from strongroom.services.events.patterns import InvalidEventPattern, parse_event_pattern
 from strongroom.services.events.plugin import (
     DEFAULT_BUS,
@@ -27,7 +28,7 @@ from strongroom.services.events.plugin import (
     transaction,
 )
 from strongroom.services.events.routing import ENABLED, rule_cache
-from strongroom.services.events.schedules import InvalidSchedule, parse_schedule
+from strongroom.services.events.schedules import INVALID, rule_schedule
 from strongroom.services.events.tables import EventRule, EventTag, EventTarget
 from strongroom.services.events.tags import add_tags
 
@@ -78,9 +79,9 @@ def put_rule(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             raise ServiceError("ValidationException",
                                "ScheduleExpression is supported only on the default event bus.")
         try:
-            next_fire = parse_schedule(schedule).next_after(now, now)
-        except InvalidSchedule as exc:
-            raise ServiceError("ValidationException", str(exc)) from None
+            next_fire = rule_schedule(schedule).next_after(now)
+        except InvalidSchedule:
+            raise ServiceError("ValidationException", INVALID) from None
     name = params["Name"]
     arn = rule_arn(ctx.region, ctx.account_id, bus, name)
     with transaction(ctx) as session:
@@ -161,7 +162,7 @@ def _set_state(ctx: RequestContext, params: dict[str, Any], state: str) -> dict[
         row.state = state
         if state == ENABLED and row.schedule_expression:
             now = runtime_of(ctx).clock.now()
-            row.next_fire_at = parse_schedule(row.schedule_expression).next_after(now, now)
+            row.next_fire_at = rule_schedule(row.schedule_expression).next_after(now)
     rule_cache.forget(ctx.account_id, ctx.region, bus)
     return {}
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, Table, delete, inspect, select, update
 
+from strongroom.schedule_expressions import InvalidSchedule
 from strongroom.services.events.api_calls import bearer_token
 from strongroom.services.events.connections import AUTHORIZING, open_auth
 from strongroom.services.events.delivery import deliver_due
 from strongroom.services.events.plugin import DEFAULT_BUS, aware, service
 from strongroom.services.events.routing import ENABLED, event_time_text, new_event, queue_for_rule, route_event
-from strongroom.services.events.schedules import InvalidSchedule, parse_schedule
+from strongroom.services.events.schedules import rule_schedule
 from strongroom.services.events.tables import EventConnection, EventRule
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def fire_schedules(runtime: Runtime) -> None:
         assert rule.next_fire_at is not None and rule.schedule_expression is not None
         fired_at = aware(rule.next_fire_at)
         try:
-            following = parse_schedule(rule.schedule_expression).next_after(now, fired_at)
+            following = rule_schedule(rule.schedule_expression).next_after(now, fired_at)
         except InvalidSchedule:
             following = None
         with runtime.database.session() as session:
