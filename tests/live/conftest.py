@@ -59,6 +59,8 @@ def free_port() -> int:
 class Server:
     """One `strongroom serve` process and what a client needs to talk to it."""
 
+    ready_route = "health"  # under /_strongroom/, polled until it answers 200
+
     def __init__(
         self,
         data_dir: Path,
@@ -87,8 +89,12 @@ class Server:
         env = dict(os.environ)
         if bootstrap_credentials:
             env.update(STRONGROOM_ACCESS_KEY_ID=ACCESS_KEY_ID, STRONGROOM_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
+        self._launch(command, env)
+
+    def _launch(self, command: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        """Start `command`, its output going to `self.log_path`, and wait until it answers `ready_route`."""
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -98,7 +104,7 @@ class Server:
                 self._log.close()
                 raise RuntimeError(f"strongroom exited early:\n{self.log_path.read_text()}")
             try:
-                with urllib.request.urlopen(f"{self.endpoint}/_strongroom/health", timeout=1) as reply:
+                with urllib.request.urlopen(f"{self.endpoint}/_strongroom/{self.ready_route}", timeout=1) as reply:
                     if reply.status == 200:
                         return
             except OSError:

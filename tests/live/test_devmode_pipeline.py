@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -57,6 +55,8 @@ accounts:
 class DevServer(Server):
     """`strongroom serve --dev ...` as a pipeline starts it (no --data-dir unless given), waited on /ready."""
 
+    ready_route = "ready"
+
     def __init__(self, workdir: Path, *options: str, workers: int = 1) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.data_dir = workdir
@@ -68,23 +68,7 @@ class DevServer(Server):
         command = [sys.executable, "-m", "strongroom", "serve", "--dev", "--port", str(self.port),
                    "--workers", str(workers), "--log-level", "warning", *options]
         env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._log.close()
-                raise RuntimeError(f"strongroom exited early:\n{self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/_strongroom/ready", timeout=1) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"strongroom did not become ready:\n{self.log_path.read_text()}")
+        self._launch(command, env, cwd=workdir)
 
     def post(self, path: str) -> tuple[int, dict[str, Any]]:
         request = urllib.request.Request(f"{self.endpoint}{path}", data=b"", method="POST")
