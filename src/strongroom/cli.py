@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --dev: the default account's id at first start (12 digits; default 000000000000)")
     _add_store_options(serve)
 
+    cloudtrail = commands.add_parser("cloudtrail", help="CloudTrail tools")
+    cloudtrail_commands = cloudtrail.add_subparsers(dest="cloudtrail_command", required=True)
+    # Its own parser reads the options (and answers --help).
+    validate = cloudtrail_commands.add_parser(
+        "validate-logs", help="check a trail's log files against its signed digests", add_help=False
+    )
+    validate.add_argument("arguments", nargs=argparse.REMAINDER)
+
     admin = commands.add_parser("admin", help="administer accounts")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     create = admin_commands.add_parser("create-account", help="create an account with its own root access key")
@@ -179,9 +187,19 @@ def _admin(args: argparse.Namespace) -> int:
     return commands[args.admin_command](args)
 
 
+def _cloudtrail(args: argparse.Namespace) -> int:
+    from strongroom.services.cloudtrail.validate import main as validate_logs
+
+    return validate_logs(list(args.arguments))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    commands = {"serve": _serve, "admin": _admin}
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:2] == ["cloudtrail", "validate-logs"]:
+        # The validator's own parser reads the rest, --help included.
+        return _cloudtrail(argparse.Namespace(arguments=arguments[2:]))
+    args = build_parser().parse_args(arguments)
+    commands = {"serve": _serve, "admin": _admin, "cloudtrail": _cloudtrail}
     return commands[args.command](args)
 
 

@@ -8,6 +8,8 @@ import itertools
 import json
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from strongroom.services.cloudtrail.validate import main as validate_logs
 from tests.live.test_cloudtrail_lookup import Actor
 
 LOG_NAME = re.compile(r"(\d{12})_CloudTrail_us-east-1_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz")
@@ -53,26 +54,20 @@ class TrailRun:
     def digests(self) -> list[Path]:
         return sorted((self.folder / f"AWSLogs/{self.account}/CloudTrail-Digest").rglob("*.json.gz"))
 
-    def validate(self, capsys: Any, data_dir: Path | None = None, *extra: str) -> tuple[int, str]:
-        capsys.readouterr()
-        status = validate_logs([
-            "--trail-arn", self.arn, "--start-time", (self.started - timedelta(minutes=1)).isoformat(),
-            "--endpoint-url", self.server.endpoint, "--data-dir", str(data_dir or self.server.data_dir), *extra,
-        ])
-        return status, capsys.readouterr().out
+    def validate(self, data_dir: Path | None = None, *extra: str) -> tuple[int, str]:
+        """`strongroom cloudtrail validate-logs`, run as a user runs it."""
+        result = subprocess.run(
+            [sys.executable, "-m", "strongroom", "cloudtrail", "validate-logs", "--trail-arn", self.arn,
+             "--start-time", (self.started - timedelta(minutes=1)).isoformat(),
+             "--data-dir", str(data_dir or self.server.data_dir), *extra],
+            env=self.server.cli_env(), capture_output=True, text=True, timeout=120, check=False,
+        )
+        return result.returncode, result.stdout
 
 
 @pytest.fixture(scope="module")
 def run(server) -> TrailRun:
     return TrailRun(server)
-
-
-@pytest.fixture()
-def aws_env(server, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.access_key_id)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.secret_access_key)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 
 def read_gzip_json(path: Path) -> Any:
@@ -125,8 +120,8 @@ def test_digests_chain_across_hours_even_without_log_files(run):
     assert first["digestPublicKeyFingerprint"] in fingerprints
 
 
-def test_untouched_logs_validate(run, capsys, aws_env):
-    status, out = run.validate(capsys, None, "--verbose")
+def test_untouched_logs_validate(run):
+    status, out = run.validate(None, "--verbose")
     assert status == 0, out
     assert "3/3 digest files valid" in out and "INVALID" not in out
     assert re.search(r"(\d+)/\1 log files valid", out)
@@ -185,17 +180,17 @@ TAMPERING = {
 
 
 @pytest.mark.parametrize("case", sorted(TAMPERING))
-def test_tampering_is_reported(run, tmp_path, capsys, aws_env, case):
+def test_tampering_is_reported(run, tmp_path, case):
     tamper, kind, reason = TAMPERING[case]
     folder = tamper_copy(run, tmp_path)
     tamper(run, folder)
-    status, out = run.validate(capsys, tmp_path)
+    status, out = run.validate(tmp_path)
     assert status != 0, out
     assert re.search(rf"^{kind}\ts3://{run.bucket}/\S+\tINVALID: {re.escape(reason)}$", out, re.MULTILINE), out
     assert "INVALID" in out.split("\n\n")[-1] or "files INVALID" in out
 
 
-def test_stop_logging_delivers_the_last_file(server, capsys, aws_env):
+def test_stop_logging_delivers_the_last_file(server):
     run_cloudtrail = server.client("cloudtrail")
     name, bucket = f"trail-{uuid.uuid4().hex[:8]}", f"bucket-{uuid.uuid4().hex[:8]}"
     run_cloudtrail.create_trail(Name=name, S3BucketName=bucket)
