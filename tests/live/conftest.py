@@ -201,3 +201,18 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     instance = Server(data_dir, database_url)
     yield instance
     instance.stop()
+
+
+@pytest.fixture()
+def kms(server: Server) -> Any:
+    return server.client("kms")
+
+
+@pytest.fixture()
+def sm(server: Server) -> Any:
+    return server.client("secretsmanager")
+
+
+@pytest.fixture()
+def ssm(server: Server) -> Any:
+    return server.client("ssm")

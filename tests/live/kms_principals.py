@@ -5,21 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-
-def error_of(excinfo: Any) -> tuple[str, str]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message", "")
+from tests.live.helpers import unique
 
 
 def new_user(iam: Any, prefix: str, actions: list[str] | None = None) -> tuple[str, str, str]:
     """An IAM user (ARN, access key id, secret), with an inline policy allowing `actions` on "*" if given."""
-    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    name = unique(prefix)
     arn = iam.create_user(UserName=name)["User"]["Arn"]
     if actions:
         allow(iam, name, actions)

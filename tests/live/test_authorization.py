@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,12 +13,9 @@ from botocore.exceptions import ClientError
 from sqlalchemy import create_engine, text
 
 from .conftest import Server
+from .helpers import unique
 
 ACCOUNT = "000000000000"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def policy(*statements: dict[str, Any]) -> str:

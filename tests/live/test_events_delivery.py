@@ -9,7 +9,6 @@ import base64
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +19,8 @@ from sqlalchemy import create_engine, text
 
 from tests.live.conftest import Server
 from tests.live.kms_principals import create_account
+
+from .helpers import unique
 
 REGION = "ap-southeast-2"
 OTHER_ACCOUNT = "363636363636"
@@ -80,10 +81,6 @@ def events(server: Server) -> Iterator[Any]:
     client = server.client("events", region=REGION)
     yield client
     client.close()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def wait_for(condition: Callable[[], Any], seconds: float = 10.0) -> Any:

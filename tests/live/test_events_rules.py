@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.live.conftest import Server
 
+from .helpers import error_of, unique
+
 REGION = "eu-west-2"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
@@ -24,11 +21,6 @@ def events(server: Server):
     client = server.client("events", region=REGION)
     yield client
     client.close()
-
-
-def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    error = raised.value.response["Error"]
-    return error["Code"], error.get("Message", "")
 
 
 def test_event_bus_lifecycle(events) -> None:

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from .conftest import Server
+from .helpers import refusal, unique
 
 ACCOUNT = "000000000000"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-central-1"])
@@ -54,17 +40,17 @@ def test_a_users_new_key_authenticates_as_the_user_until_inactive(server: Server
 
     iam.update_access_key(UserName=name, AccessKeyId=key["AccessKeyId"], Status="Inactive")
     assert iam.list_access_keys(UserName=name)["AccessKeyMetadata"][0]["Status"] == "Inactive"
-    assert error_of(sts.get_caller_identity)[0] == "InvalidClientTokenId"
+    assert refusal(sts.get_caller_identity)[0] == "InvalidClientTokenId"
     iam.update_access_key(UserName=name, AccessKeyId=key["AccessKeyId"], Status="Active")
     assert sts.get_caller_identity()["Arn"].endswith(f":user/{name}")
 
-    assert error_of(lambda: iam.delete_user(UserName=name)) == (
+    assert refusal(lambda: iam.delete_user(UserName=name)) == (
         "DeleteConflict",
         "Cannot delete entity, must delete access keys first.",
         409,
     )
     iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-    assert error_of(sts.get_caller_identity)[0] == "InvalidClientTokenId"
+    assert refusal(sts.get_caller_identity)[0] == "InvalidClientTokenId"
     assert iam.list_access_keys(UserName=name)["AccessKeyMetadata"] == []
     iam.delete_user(UserName=name)
 
@@ -75,19 +61,19 @@ def test_at_most_two_keys_per_user(server: Server) -> None:
     iam.create_user(UserName=name)
     first = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
     iam.create_access_key(UserName=name)
-    assert error_of(lambda: iam.create_access_key(UserName=name)) == (
+    assert refusal(lambda: iam.create_access_key(UserName=name)) == (
         "LimitExceeded",
         "Cannot exceed quota for AccessKeysPerUser: 2",
         409,
     )
-    assert error_of(lambda: iam.create_access_key(UserName=unique("ghost")))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.create_access_key(UserName=unique("ghost")))[0] == "NoSuchEntity"
     missing = "AKIAIOSFODNN7EXAMPLE"
-    assert error_of(lambda: iam.update_access_key(UserName=name, AccessKeyId=missing, Status="Inactive")) == (
+    assert refusal(lambda: iam.update_access_key(UserName=name, AccessKeyId=missing, Status="Inactive")) == (
         "NoSuchEntity",
         f"The Access Key with id {missing} cannot be found.",
         404,
     )
-    assert error_of(lambda: iam.delete_access_key(UserName=name, AccessKeyId=missing))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.delete_access_key(UserName=name, AccessKeyId=missing))[0] == "NoSuchEntity"
     iam.delete_access_key(UserName=name, AccessKeyId=first)
     assert len(iam.list_access_keys(UserName=name)["AccessKeyMetadata"]) == 1
 
@@ -133,7 +119,7 @@ def test_a_user_without_policies_is_denied_iam_calls(server: Server) -> None:
     iam.create_user(UserName=name)
     key = iam.create_access_key(UserName=name)["AccessKey"]
     as_user = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
-    code, message, status = error_of(lambda: as_user.list_users())
+    code, message, status = refusal(lambda: as_user.list_users())
     assert (code, status) == ("AccessDenied", 403)
     assert message == (
         f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized to perform: iam:ListUsers on resource: "
@@ -150,4 +136,4 @@ def test_last_used_of_unknown_key(server: Server) -> None:
         "ServiceName": "N/A",
         "Region": "N/A",
     }
-    assert error_of(lambda: iam.get_access_key_last_used(AccessKeyId="AKIAIOSFODNN7EXAMPLE"))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.get_access_key_last_used(AccessKeyId="AKIAIOSFODNN7EXAMPLE"))[0] == "NoSuchEntity"

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-from botocore.exceptions import ClientError
 
 from .conftest import Server
+from .helpers import refusal, unique
 
 ACCOUNT = "000000000000"
 TRUST = {
@@ -22,24 +17,13 @@ TRUST = {
 }
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
 def test_group_membership(server: Server) -> None:
     iam = server.client("iam")
     group, first, second = unique("devs"), unique("ann"), unique("ben")
     created = iam.create_group(GroupName=group, Path="/teams/")["Group"]
     assert created["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/teams/{group}"
     assert re.fullmatch(r"AGPA[A-Z0-9]{17}", created["GroupId"])
-    assert error_of(lambda: iam.create_group(GroupName=group)) == (
+    assert refusal(lambda: iam.create_group(GroupName=group)) == (
         "EntityAlreadyExists",
         f"Group with name {group} already exists.",
         409,
@@ -54,24 +38,24 @@ def test_group_membership(server: Server) -> None:
     assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=first)["Groups"]] == [group]
     assert group in [g["GroupName"] for g in iam.list_groups(PathPrefix="/teams/")["Groups"]]
 
-    assert error_of(lambda: iam.delete_group(GroupName=group)) == (
+    assert refusal(lambda: iam.delete_group(GroupName=group)) == (
         "DeleteConflict",
         "Cannot delete entity, must remove users from group first.",
         409,
     )
-    assert error_of(lambda: iam.delete_user(UserName=first))[0] == "DeleteConflict"
+    assert refusal(lambda: iam.delete_user(UserName=first))[0] == "DeleteConflict"
     iam.remove_user_from_group(GroupName=group, UserName=first)
     iam.remove_user_from_group(GroupName=group, UserName=second)
     assert iam.get_group(GroupName=group)["Users"] == []
     assert iam.list_groups_for_user(UserName=first)["Groups"] == []
     iam.delete_group(GroupName=group)
-    assert error_of(lambda: iam.get_group(GroupName=group)) == (
+    assert refusal(lambda: iam.get_group(GroupName=group)) == (
         "NoSuchEntity",
         f"The group with name {group} cannot be found.",
         404,
     )
     missing = unique("nobody")
-    assert error_of(lambda: iam.add_user_to_group(GroupName=unique("g"), UserName=missing))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.add_user_to_group(GroupName=unique("g"), UserName=missing))[0] == "NoSuchEntity"
 
 
 def test_role_lifecycle(server: Server) -> None:
@@ -107,7 +91,7 @@ def test_role_lifecycle(server: Server) -> None:
     assert iam.list_role_tags(RoleName=name)["Tags"] == [{"Key": "owner", "Value": "me"}]
 
     iam.delete_role(RoleName=name)
-    assert error_of(lambda: iam.get_role(RoleName=name)) == (
+    assert refusal(lambda: iam.get_role(RoleName=name)) == (
         "NoSuchEntity",
         f"The role with name {name} cannot be found.",
         404,
@@ -118,29 +102,29 @@ def test_role_errors(server: Server) -> None:
     iam = server.client("iam")
     name = unique("role")
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))
-    assert error_of(lambda: iam.create_role(RoleName=name.upper(), AssumeRolePolicyDocument=json.dumps(TRUST))) == (
+    assert refusal(lambda: iam.create_role(RoleName=name.upper(), AssumeRolePolicyDocument=json.dumps(TRUST))) == (
         "EntityAlreadyExists",
         f"Role with name {name.upper()} already exists.",
         409,
     )
     no_principal = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
-    assert error_of(
+    assert refusal(
         lambda: iam.create_role(RoleName=unique("r"), AssumeRolePolicyDocument=json.dumps(no_principal))
     ) == ("MalformedPolicyDocument", "Missing required field Principal", 400)
-    assert error_of(lambda: iam.create_role(RoleName=unique("r"), AssumeRolePolicyDocument="{not json"))[0] == (
+    assert refusal(lambda: iam.create_role(RoleName=unique("r"), AssumeRolePolicyDocument="{not json"))[0] == (
         "MalformedPolicyDocument"
     )
     with_resource = {"Version": "2012-10-17", "Statement": [{**TRUST["Statement"][0], "Resource": "*"}]}
-    assert error_of(lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(with_resource))) == (
+    assert refusal(lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(with_resource))) == (
         "MalformedPolicyDocument",
         "Has prohibited field Resource",
         400,
     )
     too_long = 50000  # botocore checks only the minimum (3600); the server checks the maximum (43200)
-    code, _message, status = error_of(
+    code, _message, status = refusal(
         lambda: iam.create_role(
             RoleName=unique("r"), AssumeRolePolicyDocument=json.dumps(TRUST), MaxSessionDuration=too_long
         )
     )
     assert (code, status) == ("ValidationError", 400)
-    assert error_of(lambda: iam.update_role(RoleName=unique("ghost"), Description="x"))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.update_role(RoleName=unique("ghost"), Description="x"))[0] == "NoSuchEntity"

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
 from .conftest import Server
+from .helpers import refusal, unique
 
 ACCOUNT = "000000000000"
 TRUST = json.dumps(
@@ -26,17 +22,6 @@ TRUST = json.dumps(
 
 def document(action: str, effect: str = "Allow") -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": action, "Resource": "*"}]}
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_inline_policies_of_users_groups_and_roles(server: Server) -> None:
@@ -70,28 +55,28 @@ def test_inline_policies_of_users_groups_and_roles(server: Server) -> None:
     assert iam.list_group_policies(GroupName=group)["PolicyNames"] == ["read"]
     assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["read"]
 
-    assert error_of(lambda: iam.delete_user(UserName=user)) == (
+    assert refusal(lambda: iam.delete_user(UserName=user)) == (
         "DeleteConflict",
         "Cannot delete entity, must delete policies first.",
         409,
     )
-    assert error_of(lambda: iam.delete_role(RoleName=role))[0] == "DeleteConflict"
+    assert refusal(lambda: iam.delete_role(RoleName=role))[0] == "DeleteConflict"
     iam.delete_user_policy(UserName=user, PolicyName="read")
-    assert error_of(lambda: iam.get_user_policy(UserName=user, PolicyName="read")) == (
+    assert refusal(lambda: iam.get_user_policy(UserName=user, PolicyName="read")) == (
         "NoSuchEntity",
         "The user policy with name read cannot be found.",
         404,
     )
-    assert error_of(lambda: iam.delete_role_policy(RoleName=role, PolicyName="nope")) == (
+    assert refusal(lambda: iam.delete_role_policy(RoleName=role, PolicyName="nope")) == (
         "NoSuchEntity",
         "The role policy with name nope cannot be found.",
         404,
     )
-    assert error_of(
+    assert refusal(
         lambda: iam.put_user_policy(UserName=user, PolicyName="bad", PolicyDocument='{"Statement": []')
     ) == ("MalformedPolicyDocument", "Syntax errors in policy.", 400)
     with_principal = {"Version": "2012-10-17", "Statement": [{**document("s3:*")["Statement"][0], "Principal": "*"}]}
-    assert error_of(
+    assert refusal(
         lambda: iam.put_group_policy(GroupName=group, PolicyName="p", PolicyDocument=json.dumps(with_principal))
     ) == ("MalformedPolicyDocument", "Policy document should not specify a principal.", 400)
 
@@ -106,7 +91,7 @@ def test_managed_policy_versions(server: Server) -> None:
     assert arn == f"arn:aws:iam::{ACCOUNT}:policy/app/{name}"
     assert re.fullmatch(r"ANPA[A-Z0-9]{17}", created["PolicyId"])
     assert (created["DefaultVersionId"], created["AttachmentCount"], created["IsAttachable"]) == ("v1", 0, True)
-    assert error_of(lambda: iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document("s3:*")))) == (
+    assert refusal(lambda: iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document("s3:*")))) == (
         "EntityAlreadyExists",
         f"A policy called {name} already exists. Duplicate names are not allowed.",
         409,
@@ -130,13 +115,13 @@ def test_managed_policy_versions(server: Server) -> None:
         "v2",
         "v1",
     ]
-    assert error_of(lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document("s3:*")))) == (
+    assert refusal(lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document("s3:*")))) == (
         "LimitExceeded",
         "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing "
         "version.",
         409,
     )
-    assert error_of(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v2")) == (
+    assert refusal(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v2")) == (
         "DeleteConflict",
         "Cannot delete the default version of a policy.",
         409,
@@ -150,13 +135,13 @@ def test_managed_policy_versions(server: Server) -> None:
         ]
         == "v6"
     )
-    assert error_of(lambda: iam.get_policy_version(PolicyArn=arn, VersionId="v2"))[0] == "NoSuchEntity"
-    assert error_of(lambda: iam.delete_policy(PolicyArn=arn))[0] == "DeleteConflict"
+    assert refusal(lambda: iam.get_policy_version(PolicyArn=arn, VersionId="v2"))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.delete_policy(PolicyArn=arn))[0] == "DeleteConflict"
     for version in ("v3", "v4", "v5", "v6"):
         iam.delete_policy_version(PolicyArn=arn, VersionId=version)
     iam.delete_policy(PolicyArn=arn)
-    assert error_of(lambda: iam.get_policy(PolicyArn=arn)) == ("NoSuchEntity", f"Policy {arn} was not found.", 404)
-    assert error_of(
+    assert refusal(lambda: iam.get_policy(PolicyArn=arn)) == ("NoSuchEntity", f"Policy {arn} was not found.", 404)
+    assert refusal(
         lambda: iam.create_policy(PolicyName=unique("bad"), PolicyDocument='{"Version": "2012-10-17"}')
     ) == ("MalformedPolicyDocument", "Missing required field Statement", 400)
 
@@ -187,18 +172,18 @@ def test_attachments_and_entities_for_policy(server: Server) -> None:
     assert (only_roles["PolicyUsers"], len(only_roles["PolicyRoles"])) == ([], 1)
     assert arn in [p["Arn"] for p in iam.list_policies(Scope="Local", OnlyAttached=True)["Policies"]]
 
-    assert error_of(lambda: iam.delete_policy(PolicyArn=arn)) == (
+    assert refusal(lambda: iam.delete_policy(PolicyArn=arn)) == (
         "DeleteConflict",
         "Cannot delete a policy attached to entities.",
         409,
     )
-    assert error_of(lambda: iam.delete_role(RoleName=role)) == (
+    assert refusal(lambda: iam.delete_role(RoleName=role)) == (
         "DeleteConflict",
         "Cannot delete entity, must detach all policies first.",
         409,
     )
     missing = f"arn:aws:iam::{ACCOUNT}:policy/{unique('none')}"
-    assert error_of(lambda: iam.attach_user_policy(UserName=user, PolicyArn=missing)) == (
+    assert refusal(lambda: iam.attach_user_policy(UserName=user, PolicyArn=missing)) == (
         "NoSuchEntity",
         f"Policy {missing} does not exist or is not attachable.",
         404,
@@ -206,7 +191,7 @@ def test_attachments_and_entities_for_policy(server: Server) -> None:
     iam.detach_user_policy(UserName=user, PolicyArn=arn)
     iam.detach_group_policy(GroupName=group, PolicyArn=arn)
     iam.detach_role_policy(RoleName=role, PolicyArn=arn)
-    assert error_of(lambda: iam.detach_role_policy(RoleName=role, PolicyArn=arn)) == (
+    assert refusal(lambda: iam.detach_role_policy(RoleName=role, PolicyArn=arn)) == (
         "NoSuchEntity",
         f"Policy {arn} was not found.",
         404,
@@ -226,7 +211,7 @@ def test_attached_policies_quota(server: Server) -> None:
     ]
     for arn in arns[:10]:
         iam.attach_role_policy(RoleName=role, PolicyArn=arn)
-    assert error_of(lambda: iam.attach_role_policy(RoleName=role, PolicyArn=arns[10])) == (
+    assert refusal(lambda: iam.attach_role_policy(RoleName=role, PolicyArn=arns[10])) == (
         "LimitExceeded",
         "Cannot exceed quota for PoliciesPerRole: 10",
         409,

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 from .conftest import Server
+from .helpers import unique
 
 ACCOUNT = "000000000000"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def statement(effect: str, action: str, resource: str = "*") -> dict[str, str]:

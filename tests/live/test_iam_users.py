@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-import pytest
-from botocore.exceptions import ClientError
 
 from .conftest import Server
+from .helpers import refusal, unique
 
 ACCOUNT = "000000000000"
 ALLOW_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_get_update_delete_user(server: Server) -> None:
@@ -47,15 +31,15 @@ def test_create_get_update_delete_user(server: Server) -> None:
     iam.update_user(UserName=name, NewUserName=renamed, NewPath="/ops/")
     after = iam.get_user(UserName=renamed)["User"]
     assert (after["UserId"], after["Arn"]) == (created["UserId"], f"arn:aws:iam::{ACCOUNT}:user/ops/{renamed}")
-    assert error_of(lambda: iam.get_user(UserName=name)) == (
+    assert refusal(lambda: iam.get_user(UserName=name)) == (
         "NoSuchEntity",
         f"The user with name {name} cannot be found.",
         404,
     )
 
     iam.delete_user(UserName=renamed)
-    assert error_of(lambda: iam.get_user(UserName=renamed))[0] == "NoSuchEntity"
-    assert error_of(lambda: iam.delete_user(UserName=renamed)) == (
+    assert refusal(lambda: iam.get_user(UserName=renamed))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.delete_user(UserName=renamed)) == (
         "NoSuchEntity",
         f"The user with name {renamed} cannot be found.",
         404,
@@ -66,19 +50,19 @@ def test_user_names_are_unique_regardless_of_case(server: Server) -> None:
     iam = server.client("iam")
     name = unique("Bob")
     iam.create_user(UserName=name)
-    assert error_of(lambda: iam.create_user(UserName=name.upper())) == (
+    assert refusal(lambda: iam.create_user(UserName=name.upper())) == (
         "EntityAlreadyExists",
         f"User with name {name.upper()} already exists.",
         409,
     )
     other = unique("carol")
     iam.create_user(UserName=other)
-    assert error_of(lambda: iam.update_user(UserName=other, NewUserName=name))[0] == "EntityAlreadyExists"
+    assert refusal(lambda: iam.update_user(UserName=other, NewUserName=name))[0] == "EntityAlreadyExists"
 
 
 def test_invalid_names_are_validation_errors(server: Server) -> None:
     iam = server.client("iam")
-    code, message, status = error_of(lambda: iam.create_user(UserName="bad name!"))
+    code, message, status = refusal(lambda: iam.create_user(UserName="bad name!"))
     assert (code, status) == ("ValidationError", 400)
     assert "userName" in message
 
@@ -136,13 +120,13 @@ def test_user_tags(server: Server) -> None:
 
     many = [{"Key": f"k{index}", "Value": "v"} for index in range(49)]
     iam.tag_user(UserName=name, Tags=many)
-    assert error_of(lambda: iam.tag_user(UserName=name, Tags=[{"Key": "one-more", "Value": "v"}])) == (
+    assert refusal(lambda: iam.tag_user(UserName=name, Tags=[{"Key": "one-more", "Value": "v"}])) == (
         "LimitExceeded",
         "Cannot exceed quota for TagsPerUser: 50",
         409,
     )
-    assert error_of(lambda: iam.tag_user(UserName=name, Tags=[{"Key": "aws:x", "Value": "v"}]))[0] == "InvalidInput"
-    assert error_of(lambda: iam.list_user_tags(UserName=unique("ghost")))[0] == "NoSuchEntity"
+    assert refusal(lambda: iam.tag_user(UserName=name, Tags=[{"Key": "aws:x", "Value": "v"}]))[0] == "InvalidInput"
+    assert refusal(lambda: iam.list_user_tags(UserName=unique("ghost")))[0] == "NoSuchEntity"
 
 
 def test_user_permissions_boundary(server: Server) -> None:
@@ -155,14 +139,14 @@ def test_user_permissions_boundary(server: Server) -> None:
         "PermissionsBoundaryArn": policy_arn,
     }
     assert iam.get_policy(PolicyArn=policy_arn)["Policy"]["PermissionsBoundaryUsageCount"] == 1
-    assert error_of(lambda: iam.delete_policy(PolicyArn=policy_arn))[0] == "DeleteConflict"
+    assert refusal(lambda: iam.delete_policy(PolicyArn=policy_arn))[0] == "DeleteConflict"
     iam.delete_user_permissions_boundary(UserName=name)
     assert "PermissionsBoundary" not in iam.get_user(UserName=name)["User"]
     iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=policy_arn)
     assert iam.get_user(UserName=name)["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == policy_arn
 
     missing = f"arn:aws:iam::{ACCOUNT}:policy/{unique('nothing')}"
-    assert error_of(lambda: iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=missing)) == (
+    assert refusal(lambda: iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=missing)) == (
         "NoSuchEntity",
         f"Policy {missing} does not exist or is not attachable.",
         404,

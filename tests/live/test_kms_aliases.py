@@ -7,18 +7,10 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from .helpers import error_of
+
 PREFIX_TEXT = ('Alias must start with the prefix "alias/". Please see '
                "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def kms(server):
-    return server.client("kms")
 
 
 @pytest.fixture()

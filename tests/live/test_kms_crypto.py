@@ -11,18 +11,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .helpers import error_of
+
 FOREIGN_TEXT = ("The ciphertext refers to a customer master key that does not exist, does not exist in this region, "
                 "or you are not allowed to access.")
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def kms(server):
-    return server.client("kms")
 
 
 @pytest.fixture()

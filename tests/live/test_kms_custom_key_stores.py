@@ -7,12 +7,9 @@ import secrets
 import pytest
 from botocore.exceptions import ClientError
 
+from .helpers import error_of
+
 XKS_SECRET = "a" * 43
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
 
 
 def cluster_id() -> str:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.live.kms_principals import denied, error_of, new_user
+from tests.live.helpers import error_of
+from tests.live.kms_principals import denied, new_user
 
 ROOT = "arn:aws:iam::000000000000:root"
-
-
-@pytest.fixture
-def kms(server: Any) -> Any:
-    return server.client("kms")
 
 
 def test_a_grant_lets_a_user_without_policies_use_the_key_until_retired(server, kms):

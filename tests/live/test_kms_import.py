@@ -11,18 +11,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
+from .helpers import error_of
+
 DAY = 86400
 HASHES = {"SHA_1": hashes.SHA1, "SHA_256": hashes.SHA256}
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def kms(server):
-    return server.client("kms")
 
 
 def wrap(public_der: bytes, algorithm: str, material: bytes) -> bytes:

@@ -12,6 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlalchemy import create_engine, text
 
+from .helpers import error_of
+
 ALL_SPECS = [
     ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "EncryptionAlgorithms", ["SYMMETRIC_DEFAULT"]),
     ("RSA_2048", "ENCRYPT_DECRYPT", "EncryptionAlgorithms", ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]),
@@ -28,16 +30,6 @@ ALL_SPECS = [
 ]
 ALGORITHM_LISTS = {"EncryptionAlgorithms", "SigningAlgorithms", "MacAlgorithms", "KeyAgreementAlgorithms",
                    "EncapsulationAlgorithms"}
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def kms(server):
-    return server.client("kms")
 
 
 @pytest.fixture()

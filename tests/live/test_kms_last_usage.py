@@ -6,15 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def kms(server):
-    return server.client("kms")
+from .helpers import error_of
 
 
 def test_unused_key_has_no_last_usage(kms):

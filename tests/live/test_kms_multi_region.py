@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.live.kms_principals import error_of
+from tests.live.helpers import error_of
 
 
 def test_replicate_decrypt_across_regions_and_update_primary_region(server: Any) -> None:

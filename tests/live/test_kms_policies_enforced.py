@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.live.kms_principals import allow, create_account, denied, error_of, new_user
+from tests.live.helpers import error_of
+from tests.live.kms_principals import allow, create_account, denied, new_user
 
 ACCOUNT = "000000000000"
 OTHER_ACCOUNT = "444455556666"
@@ -22,11 +23,6 @@ ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 def policy(*statements: dict[str, Any]) -> str:
     admin = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"}
     return json.dumps({"Version": "2012-10-17", "Statement": [admin, *statements]})
-
-
-@pytest.fixture
-def kms(server: Any) -> Any:
-    return server.client("kms")
 
 
 def test_iam_alone_does_not_open_a_key_whose_policy_does_not_trust_the_account(server, kms):

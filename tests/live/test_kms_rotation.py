@@ -9,17 +9,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from .helpers import error_of
+
 DAY = 86400
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def kms(server):
-    return server.client("kms")
 
 
 def test_enable_disable_and_status(kms):

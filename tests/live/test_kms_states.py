@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def kms(server):
-    return server.client("kms")
+from .helpers import error_of
 
 
 def crypto_calls(kms, key_id: str, blob: bytes) -> dict:

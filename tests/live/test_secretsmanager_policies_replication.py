@@ -8,10 +8,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
+from .helpers import error_of
 
 
 def unique(prefix: str = "pol") -> str:
@@ -22,11 +19,6 @@ def policy(effect: str, principal: object, action: str = "secretsmanager:GetSecr
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": effect, "Principal": principal, "Action": action, "Resource": "*", **extra}
     ]})
-
-
-@pytest.fixture()
-def sm(server):
-    return server.client("secretsmanager")
 
 
 def test_resource_policy_lifecycle_and_enforcement(sm):

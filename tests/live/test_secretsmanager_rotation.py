@@ -14,10 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlalchemy import create_engine, text
 
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
+from .helpers import error_of
 
 
 def unique(prefix: str = "rot") -> str:
@@ -108,11 +105,6 @@ def audit_events(server: Any, event_name: str, arn: str) -> list[dict[str, Any]]
     finally:
         engine.dispose()
     return [record for record in records if record.get("additionalEventData", {}).get("SecretId") == arn]
-
-
-@pytest.fixture()
-def sm(server):
-    return server.client("secretsmanager")
 
 
 @pytest.fixture()

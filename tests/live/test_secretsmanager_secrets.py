@@ -7,19 +7,11 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
+from .helpers import error_of
 
 
 def unique(prefix: str = "sm") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture()
-def sm(server):
-    return server.client("secretsmanager")
 
 
 @pytest.fixture()

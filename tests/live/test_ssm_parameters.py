@@ -10,6 +10,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from .helpers import error_of
+
 ACCOUNT = "000000000000"
 NAME_RULES = (
     "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of "
@@ -20,16 +22,6 @@ NAME_RULES = (
 
 def unique(prefix: str = "t") -> str:
     return f"/{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def ssm(server):
-    return server.client("ssm")
 
 
 def test_put_and_get_a_string(ssm):

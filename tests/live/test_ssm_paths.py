@@ -7,15 +7,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def ssm(server):
-    return server.client("ssm")
+from .helpers import error_of
 
 
 @pytest.fixture()

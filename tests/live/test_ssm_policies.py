@@ -12,19 +12,11 @@ from botocore.exceptions import ClientError
 
 from tests.live.test_events_delivery import API_KEY, Receiver, api_destination, wait_for
 
+from .helpers import error_of
+
 
 def unique() -> str:
     return f"/policies-{uuid.uuid4().hex[:10]}/p"
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def ssm(server):
-    return server.client("ssm")
 
 
 def server_now(server) -> datetime:

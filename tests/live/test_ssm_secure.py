@@ -12,19 +12,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from sqlalchemy import create_engine, text
 
+from .helpers import error_of
+
 
 def unique() -> str:
     return f"/secure-{uuid.uuid4().hex[:10]}/password"
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def ssm(server):
-    return server.client("ssm")
 
 
 def user_clients(server, statements):

@@ -7,19 +7,11 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from .helpers import error_of
+
 
 def unique() -> str:
     return f"/versions-{uuid.uuid4().hex[:10]}/p"
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error.get("Message")
-
-
-@pytest.fixture()
-def ssm(server):
-    return server.client("ssm")
 
 
 def test_history_lists_every_version_with_labels(ssm):

@@ -8,22 +8,17 @@ import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from .conftest import Server
+from .helpers import refusal, unique
 
 ACCOUNT = "000000000000"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def policy(*statements: dict[str, Any]) -> str:
@@ -35,13 +30,6 @@ def trusting(principal: str, **condition: Any) -> str:
     if condition:
         statement["Condition"] = condition
     return policy(statement)
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as raised:
-        call()
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def client(server: Server, service: str, credentials: dict[str, str]) -> Any:
@@ -108,7 +96,7 @@ def test_cross_account_assume_role_needs_the_trust_policy_and_expires_on_the_ser
     )
     sts = client(server, "sts", key)
 
-    code, message, status = error_of(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="audit"))
+    code, message, status = refusal(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="audit"))
     assert (code, status) == ("AccessDenied", 403)
     assert message == f"User: {user_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
 
@@ -125,7 +113,7 @@ def test_cross_account_assume_role_needs_the_trust_policy_and_expires_on_the_ser
     identity = session_sts.get_caller_identity()
     assert identity == {**identity, "Account": other_id, "Arn": user["Arn"], "UserId": user["AssumedRoleId"]}
     assert "Roles" in client(server, "iam", credentials).list_roles()
-    code, message, _ = error_of(client(server, "iam", credentials).list_users)
+    code, message, _ = refusal(client(server, "iam", credentials).list_users)
     assert code == "AccessDenied"
     assert message.startswith(f"User: {user['Arn']} is not authorized to perform: iam:ListUsers")
 
@@ -135,7 +123,7 @@ def test_cross_account_assume_role_needs_the_trust_policy_and_expires_on_the_ser
     assert server.admin("clock", {"advance_seconds": left - 30})[0] == 200
     assert session_sts.get_caller_identity()["Arn"] == user["Arn"]
     assert server.admin("clock", {"advance_seconds": 31})[0] == 200
-    code, message, status = error_of(session_sts.get_caller_identity)
+    code, message, status = refusal(session_sts.get_caller_identity)
     assert (code, message, status) == ("ExpiredToken", "The security token included in the request is expired", 403)
 
 
@@ -151,7 +139,7 @@ def test_a_cross_account_caller_needs_its_own_identity_policy_too(
     _other_id, other_root = other_account
     user_arn, key = new_user(server, server.client("iam"))
     role_arn = new_role(client(server, "iam", other_root), trusting(user_arn))
-    code, message, _ = error_of(lambda: client(server, "sts", key).assume_role(RoleArn=role_arn, RoleSessionName="s1"))
+    code, message, _ = refusal(lambda: client(server, "sts", key).assume_role(RoleArn=role_arn, RoleSessionName="s1"))
     assert code == "AccessDenied"
     assert message == f"User: {user_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
 
@@ -163,13 +151,13 @@ def test_same_account_trust_naming_the_user_is_enough_and_names_the_account_is_n
     direct = new_role(iam, trusting(user_arn))
     assert sts.assume_role(RoleArn=direct, RoleSessionName="direct")["Credentials"]["AccessKeyId"].startswith("ASIA")
     via_account = new_role(iam, trusting(f"arn:aws:iam::{ACCOUNT}:root"))
-    code, _message, _ = error_of(lambda: sts.assume_role(RoleArn=via_account, RoleSessionName="account"))
+    code, _message, _ = refusal(lambda: sts.assume_role(RoleArn=via_account, RoleSessionName="account"))
     assert code == "AccessDenied"
 
 
 def test_root_may_not_assume_roles(server: Server) -> None:
     role_arn = new_role(server.client("iam"), trusting(f"arn:aws:iam::{ACCOUNT}:root"))
-    code, message, status = error_of(
+    code, message, status = refusal(
         lambda: server.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="root")
     )
     assert (code, message, status) == ("AccessDenied", "Roles may not be assumed by root accounts.", 403)
@@ -180,13 +168,13 @@ def test_duration_limits(server: Server) -> None:
     user_arn, key = new_user(server, iam)
     sts = client(server, "sts", key)
     role_arn = new_role(iam, trusting(user_arn), MaxSessionDuration=7200)
-    code, message, status = error_of(
+    code, message, status = refusal(
         lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="long", DurationSeconds=7201)
     )
     assert (code, message, status) == (
         "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", 400
     )
-    code, _message, _ = error_of(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="bad name!"))
+    code, _message, _ = refusal(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="bad name!"))
     assert code == "ValidationError"
     credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="ok", DurationSeconds=7200)["Credentials"]
 
@@ -198,7 +186,7 @@ def test_duration_limits(server: Server) -> None:
         ),
     )
     chained = client(server, "sts", credentials)
-    code, message, _ = error_of(
+    code, message, _ = refusal(
         lambda: chained.assume_role(RoleArn=role_arn, RoleSessionName="chain", DurationSeconds=3601)
     )
     assert (code, message) == (
@@ -220,14 +208,14 @@ def test_session_policies_only_narrow(server: Server) -> None:
     assert 0 < narrowed["PackedPolicySize"] <= 100
     session_iam = client(server, "iam", narrowed["Credentials"])
     assert "Roles" in session_iam.list_roles()
-    code, message, _ = error_of(session_iam.list_users)
+    code, message, _ = refusal(session_iam.list_users)
     assert code == "AccessDenied"
     assert message.endswith("because no session policy allows the iam:ListUsers action")
     # The session policy cannot grant what the role's policies do not.
-    code, message, _ = error_of(lambda: session_iam.create_user(UserName=unique("never")))
+    code, message, _ = refusal(lambda: session_iam.create_user(UserName=unique("never")))
     assert message.endswith("because no identity-based policy allows the iam:CreateUser action")
 
-    code, _message, _ = error_of(
+    code, _message, _ = refusal(
         lambda: client(server, "sts", key).assume_role(RoleArn=role_arn, RoleSessionName="bad", Policy="{not json")
     )
     assert code == "MalformedPolicyDocument"
@@ -246,7 +234,7 @@ def test_managed_session_policies(server: Server) -> None:
     )
     session_iam = client(server, "iam", answer["Credentials"])
     assert "Users" in session_iam.list_users()
-    assert error_of(session_iam.list_roles)[0] == "AccessDenied"
+    assert refusal(session_iam.list_roles)[0] == "AccessDenied"
 
 
 def test_session_tags_become_principal_tags(server: Server) -> None:
@@ -267,11 +255,11 @@ def test_session_tags_become_principal_tags(server: Server) -> None:
     blue = sts.assume_role(RoleArn=role_arn, RoleSessionName="blue", Tags=[{"Key": "team", "Value": "blue"}])
     assert "Roles" in client(server, "iam", blue["Credentials"]).list_roles()
     red = sts.assume_role(RoleArn=role_arn, RoleSessionName="red", Tags=[{"Key": "team", "Value": "red"}])
-    assert error_of(client(server, "iam", red["Credentials"]).list_roles)[0] == "AccessDenied"
+    assert refusal(client(server, "iam", red["Credentials"]).list_roles)[0] == "AccessDenied"
 
     # Without sts:TagSession in the trust policy, tags are refused.
     untaggable = new_role(iam, trusting(user_arn))
-    code, message, _ = error_of(
+    code, message, _ = refusal(
         lambda: sts.assume_role(RoleArn=untaggable, RoleSessionName="t1", Tags=[{"Key": "team", "Value": "blue"}])
     )
     assert code == "AccessDenied"
@@ -283,8 +271,8 @@ def test_external_id_condition(server: Server) -> None:
     user_arn, key = new_user(server, iam)
     role_arn = new_role(iam, trusting(user_arn, StringEquals={"sts:ExternalId": "shared-secret-42"}))
     sts = client(server, "sts", key)
-    assert error_of(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="ext"))[0] == "AccessDenied"
-    assert error_of(
+    assert refusal(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="ext"))[0] == "AccessDenied"
+    assert refusal(
         lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="ext", ExternalId="wrong-one")
     )[0] == "AccessDenied"
     answer = sts.assume_role(RoleArn=role_arn, RoleSessionName="ext", ExternalId="shared-secret-42")
@@ -312,11 +300,11 @@ def test_a_wrong_or_missing_token_is_refused(server: Server) -> None:
         forged = {**credentials, "SessionToken": token} if token else {
             "AccessKeyId": credentials["AccessKeyId"], "SecretAccessKey": credentials["SecretAccessKey"]
         }
-        code, message, status = error_of(client(server, "sts", forged).get_caller_identity)
+        code, message, status = refusal(client(server, "sts", forged).get_caller_identity)
         assert (code, status) == ("InvalidClientTokenId", 403)
         assert message == "The security token included in the request is invalid."
     wrong_secret = {**credentials, "SecretAccessKey": "x" * 40}
-    assert error_of(client(server, "sts", wrong_secret).get_caller_identity)[0] == "SignatureDoesNotMatch"
+    assert refusal(client(server, "sts", wrong_secret).get_caller_identity)[0] == "SignatureDoesNotMatch"
 
 
 def test_get_session_token_acts_as_the_user(server: Server) -> None:
@@ -329,9 +317,9 @@ def test_get_session_token_acts_as_the_user(server: Server) -> None:
     identity = session_sts.get_caller_identity()
     assert identity["Arn"] == user_arn and identity["UserId"].startswith("AIDA")
     # Without MFA these credentials may not call IAM, and may not make more sessions.
-    code, _message, status = error_of(client(server, "iam", credentials).list_users)
+    code, _message, status = refusal(client(server, "iam", credentials).list_users)
     assert (code, status) == ("InvalidClientTokenId", 403)
-    code, message, _ = error_of(session_sts.get_session_token)
+    code, message, _ = refusal(session_sts.get_session_token)
     assert (code, message) == ("AccessDenied", "Cannot call GetSessionToken with session credentials")
 
 
