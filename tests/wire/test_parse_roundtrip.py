@@ -9,27 +9,20 @@ from typing import Any
 
 import pytest
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from strongroom.wire.parse import parse_request
 from strongroom.wire.specs import load_service, protocol_of
 from tests.wire.botocore_wire import to_http_request
-from tests.wire.strategies import shape_values
-
-SERVICES = (
-    "kms",
-    "ssm",
-    "secretsmanager",
-    "acm",
-    "cloudtrail",
-    "events",
-    "iam",
-    "sts",
-    "guardduty",
-    "macie2",
-    "s3",
+from tests.wire.roundtrip import (
+    SERVICES,
+    assert_every_service_is_covered,
+    assert_skip_list_is_small_and_named,
+    case_ids,
+    round_trip_settings,
 )
+from tests.wire.strategies import shape_values
 
 # Operations botocore's serializer cannot turn into a request on its own.
 SKIPPED = {
@@ -56,18 +49,14 @@ CASES = [
 
 
 def test_skip_list_is_small_and_named() -> None:
-    assert len(SKIPPED) <= 3
-    for (service, name), reason in SKIPPED.items():
-        assert name in load_service(service).operation_names
-        assert reason
+    assert_skip_list_is_small_and_named(SKIPPED, most=3)
 
 
 def test_every_service_is_covered() -> None:
-    assert {service for service, _ in CASES} == set(SERVICES)
-    assert len(CASES) > 700
+    assert_every_service_is_covered(CASES)
 
 
-@pytest.mark.parametrize(("service", "op_name"), CASES, ids=[f"{s}.{o}" for s, o in CASES])
+@pytest.mark.parametrize(("service", "op_name"), CASES, ids=case_ids(CASES))
 def test_round_trip(service: str, op_name: str) -> None:
     model = load_service(service)
     operation = model.operation_model(op_name)
@@ -75,12 +64,7 @@ def test_round_trip(service: str, op_name: str) -> None:
     shape = operation.input_shape
     strategy = shape_values(shape) if shape is not None else st.just({})
 
-    @settings(
-        max_examples=20,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @round_trip_settings(max_examples=20)
     @given(strategy)
     def check(params: dict[str, Any]) -> None:
         request = to_http_request(service, op_name, params)

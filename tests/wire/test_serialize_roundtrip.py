@@ -12,26 +12,19 @@ from botocore.awsrequest import HeadersDict
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.parsers import create_parser
 from botocore.response import StreamingBody
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from strongroom.wire.http import HttpResponse
 from strongroom.wire.serialize import serialize_response
 from strongroom.wire.specs import load_service, protocol_of
-from tests.wire.strategies import shape_values
-
-SERVICES = (
-    "kms",
-    "ssm",
-    "secretsmanager",
-    "acm",
-    "cloudtrail",
-    "events",
-    "iam",
-    "sts",
-    "guardduty",
-    "macie2",
-    "s3",
+from tests.wire.roundtrip import (
+    SERVICES,
+    assert_every_service_is_covered,
+    assert_skip_list_is_small_and_named,
+    case_ids,
+    round_trip_settings,
 )
+from tests.wire.strategies import shape_values
 
 # Operations whose responses the serializer does not write.
 SKIPPED = {
@@ -50,15 +43,11 @@ REQUEST_ID = "c0ffee00-0000-4000-8000-000000000001"
 
 
 def test_skip_list_is_small_and_named() -> None:
-    assert len(SKIPPED) <= 2
-    for (service, name), reason in SKIPPED.items():
-        assert name in load_service(service).operation_names
-        assert reason
+    assert_skip_list_is_small_and_named(SKIPPED, most=2)
 
 
 def test_every_service_is_covered() -> None:
-    assert {service for service, _ in CASES} == set(SERVICES)
-    assert len(CASES) > 700
+    assert_every_service_is_covered(CASES)
 
 
 def botocore_response(operation: OperationModel, response: HttpResponse) -> dict[str, Any]:
@@ -78,7 +67,7 @@ def parse_with_botocore(model_protocol: str, operation: OperationModel, response
     return parsed
 
 
-@pytest.mark.parametrize(("service", "op_name"), CASES, ids=[f"{s}.{o}" for s, o in CASES])
+@pytest.mark.parametrize(("service", "op_name"), CASES, ids=case_ids(CASES))
 def test_round_trip(service: str, op_name: str) -> None:
     model = load_service(service)
     operation = model.operation_model(op_name)
@@ -86,12 +75,7 @@ def test_round_trip(service: str, op_name: str) -> None:
     shape = operation.output_shape
     assert shape is not None
 
-    @settings(
-        max_examples=15,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @round_trip_settings(max_examples=15)
     @given(shape_values(shape, output=True))
     def check(output: dict[str, Any]) -> None:
         output = carriable(shape, output, protocol in ("query", "rest-xml"))
