@@ -14,6 +14,7 @@ from strongroom.services.iam.plugin import entity, operation, policy_arn
 from strongroom.services.iam.queries import (
     find_policy,
     note_resource,
+    page_under_path,
     paginate,
     require_policy,
     transaction,
@@ -82,11 +83,7 @@ def _register(owner: Owner) -> None:
                 .join(IamPolicyAttachment, IamPolicyAttachment.policy_id == IamManagedPolicy.policy_id)
                 .where(IamPolicyAttachment.owner_id == owner.owner_id(holder))
             ).all()
-        chosen = sorted(
-            (policy for policy in policies if under_path(policy.path, params.get("PathPrefix"))),
-            key=lambda policy: policy.name_key,
-        )
-        page, more = paginate(chosen, params, lambda policy: policy.name_key)
+        page, more = page_under_path(policies, params)
         return {"AttachedPolicies": [{"PolicyName": p.policy_name, "PolicyArn": p.arn} for p in page], **more}
 
 

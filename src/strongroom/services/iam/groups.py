@@ -13,28 +13,21 @@ from strongroom.services.iam.plugin import entity, listing, operation
 from strongroom.services.iam.queries import (
     find_group,
     note_resource,
-    paginate,
+    page_by_name,
+    page_of_account,
+    refuse_delete_while_policies,
     require_group,
     require_user,
     transaction,
-    under_path,
 )
 from strongroom.services.iam.shapes import group_arn, group_shape, user_shape
-from strongroom.services.iam.tables import IamGroup, IamGroupMember, IamInlinePolicy, IamPolicyAttachment, IamUser
+from strongroom.services.iam.tables import IamGroup, IamGroupMember, IamUser
 
 GROUP_TYPE = "AWS::IAM::Group"
 
 
 def _note(ctx: RequestContext, group: IamGroup) -> None:
     note_resource(ctx, GROUP_TYPE, group_arn(group))
-
-
-def _group_key(group: IamGroup) -> str:
-    return group.name_key
-
-
-def _user_key(user: IamUser) -> str:
-    return user.name_key
 
 
 @operation("CreateGroup", entity("group", creating=True))
@@ -65,7 +58,7 @@ def get_group(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             .join(IamGroupMember, IamGroupMember.user_id == IamUser.user_id)
             .where(IamGroupMember.group_id == group.group_id)
         ).all()
-    page, more = paginate(sorted(members, key=_user_key), params, _user_key)
+    page, more = page_by_name(members, params)
     _note(ctx, group)
     return {"Group": group_shape(group), "Users": [user_shape(user) for user in page], **more}
 
@@ -73,9 +66,7 @@ def get_group(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 @operation("ListGroups", listing("group"))
 def list_groups(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
-        groups = session.scalars(select(IamGroup).where(IamGroup.account_id == ctx.account_id)).all()
-    chosen = sorted((group for group in groups if under_path(group.path, params.get("PathPrefix"))), key=_group_key)
-    page, more = paginate(chosen, params, _group_key)
+        page, more = page_of_account(session, IamGroup, ctx.account_id, params)
     return {"Groups": [group_shape(group) for group in page], **more}
 
 
@@ -105,10 +96,7 @@ def delete_group(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         group = require_group(session, ctx.account_id, params["GroupName"])
         if session.scalar(select(IamGroupMember.user_id).where(IamGroupMember.group_id == group.group_id)):
             raise errors.delete_conflict("Cannot delete entity, must remove users from group first.")
-        if session.scalar(select(IamInlinePolicy.policy_name).where(IamInlinePolicy.owner_id == group.group_id)):
-            raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
-        if session.scalar(select(IamPolicyAttachment.policy_id).where(IamPolicyAttachment.owner_id == group.group_id)):
-            raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
+        refuse_delete_while_policies(session, group.group_id)
         session.delete(group)
     _note(ctx, group)
     return {}
@@ -151,5 +139,5 @@ def list_groups_for_user(ctx: RequestContext, params: dict[str, Any]) -> dict[st
             .join(IamGroupMember, IamGroupMember.group_id == IamGroup.group_id)
             .where(IamGroupMember.user_id == user.user_id)
         ).all()
-    page, more = paginate(sorted(groups, key=_group_key), params, _group_key)
+    page, more = page_by_name(groups, params)
     return {"Groups": [group_shape(group) for group in page], **more}

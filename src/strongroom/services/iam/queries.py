@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -16,9 +16,19 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.iam import errors
 from strongroom.services.iam.naming import name_key
-from strongroom.services.iam.tables import IamGroup, IamManagedPolicy, IamRole, IamTag, IamUser
+from strongroom.services.iam.tables import (
+    IamGroup,
+    IamInlinePolicy,
+    IamManagedPolicy,
+    IamPolicyAttachment,
+    IamRole,
+    IamTag,
+    IamUser,
+)
 
 Row = TypeVar("Row")
+# The entities IAM names (unique without case, kept in `name_key`) and files under a path.
+Named = TypeVar("Named", IamUser, IamGroup, IamRole, IamManagedPolicy)
 
 DEFAULT_MAX_ITEMS = 100
 MAX_TAGS = 50
@@ -48,8 +58,12 @@ def note_resource(ctx: RequestContext, resource_type: str, arn: str) -> None:
     ctx.resources.append({"accountId": ctx.account_id, "type": resource_type, "ARN": arn})
 
 
+def _find_named(session: Session, table: type[Named], account_id: str, name: str) -> Named | None:
+    return session.scalar(select(table).where(table.account_id == account_id, table.name_key == name_key(name)))
+
+
 def find_user(session: Session, account_id: str, name: str) -> IamUser | None:
-    return session.scalar(select(IamUser).where(IamUser.account_id == account_id, IamUser.name_key == name_key(name)))
+    return _find_named(session, IamUser, account_id, name)
 
 
 def require_user(session: Session, account_id: str, name: str) -> IamUser:
@@ -60,9 +74,7 @@ def require_user(session: Session, account_id: str, name: str) -> IamUser:
 
 
 def find_group(session: Session, account_id: str, name: str) -> IamGroup | None:
-    return session.scalar(
-        select(IamGroup).where(IamGroup.account_id == account_id, IamGroup.name_key == name_key(name))
-    )
+    return _find_named(session, IamGroup, account_id, name)
 
 
 def require_group(session: Session, account_id: str, name: str) -> IamGroup:
@@ -73,7 +85,7 @@ def require_group(session: Session, account_id: str, name: str) -> IamGroup:
 
 
 def find_role(session: Session, account_id: str, name: str) -> IamRole | None:
-    return session.scalar(select(IamRole).where(IamRole.account_id == account_id, IamRole.name_key == name_key(name)))
+    return _find_named(session, IamRole, account_id, name)
 
 
 def require_role(session: Session, account_id: str, name: str) -> IamRole:
@@ -101,6 +113,14 @@ def require_boundary_policy(session: Session, account_id: str, arn: str) -> str:
     if find_policy(session, account_id, arn) is None:
         raise errors.not_attachable(arn)
     return arn
+
+
+def refuse_delete_while_policies(session: Session, owner_id: str) -> None:
+    """IAM deletes no user, group or role that still has inline or attached policies."""
+    if session.scalar(select(IamInlinePolicy.policy_name).where(IamInlinePolicy.owner_id == owner_id)):
+        raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
+    if session.scalar(select(IamPolicyAttachment.policy_id).where(IamPolicyAttachment.owner_id == owner_id)):
+        raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
 
 
 def caller_user(session: Session, ctx: RequestContext) -> IamUser:
@@ -202,3 +222,25 @@ def paginate(
 
 def under_path(path: str, prefix: str | None) -> bool:
     return prefix is None or path.startswith(prefix)
+
+
+def by_name(entity: Named) -> str:
+    return entity.name_key
+
+
+def page_by_name(entities: Iterable[Named], params: dict[str, Any]) -> tuple[list[Named], dict[str, Any]]:
+    """One page of `entities` in IAM's listing order, by name without case (see `paginate`)."""
+    return paginate(sorted(entities, key=by_name), params, by_name)
+
+
+def page_under_path(entities: Iterable[Named], params: dict[str, Any]) -> tuple[list[Named], dict[str, Any]]:
+    """One page, by name, of the `entities` under params' PathPrefix (all of them without one)."""
+    prefix = params.get("PathPrefix")
+    return page_by_name((entity for entity in entities if under_path(entity.path, prefix)), params)
+
+
+def page_of_account(
+    session: Session, table: type[Named], account_id: str, params: dict[str, Any]
+) -> tuple[list[Named], dict[str, Any]]:
+    """One page of the account's users, groups or roles under params' PathPrefix: List{Users,Groups,Roles}."""
+    return page_under_path(session.scalars(select(table).where(table.account_id == account_id)).all(), params)

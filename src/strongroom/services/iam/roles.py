@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from strongroom.auth.policy import MalformedPolicy, PolicyDocument, PolicyKind
 from strongroom.context import RequestContext
 from strongroom.services.iam import errors
@@ -16,15 +14,15 @@ from strongroom.services.iam.queries import (
     drop_tags,
     find_role,
     note_resource,
-    paginate,
+    page_of_account,
+    refuse_delete_while_policies,
     require_boundary_policy,
     require_role,
     tags_of,
     transaction,
-    under_path,
 )
 from strongroom.services.iam.shapes import role_arn, role_shape
-from strongroom.services.iam.tables import IamInlinePolicy, IamPolicyAttachment, IamRole
+from strongroom.services.iam.tables import IamRole
 
 ROLE_TYPE = "AWS::IAM::Role"
 DEFAULT_MAX_SESSION_DURATION = 3600
@@ -41,10 +39,6 @@ def checked_trust_policy(text: str) -> str:
     except MalformedPolicy as problem:
         raise errors.malformed(problem) from None
     return text
-
-
-def _role_key(role: IamRole) -> str:
-    return role.name_key
 
 
 @operation("CreateRole", entity("role", creating=True))
@@ -90,9 +84,7 @@ def get_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 @operation("ListRoles", listing("role"))
 def list_roles(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
-        roles = session.scalars(select(IamRole).where(IamRole.account_id == ctx.account_id)).all()
-    chosen = sorted((role for role in roles if under_path(role.path, params.get("PathPrefix"))), key=_role_key)
-    page, more = paginate(chosen, params, _role_key)
+        page, more = page_of_account(session, IamRole, ctx.account_id, params)
     return {"Roles": [role_shape(role) for role in page], **more}
 
 
@@ -132,10 +124,7 @@ def update_assume_role_policy(ctx: RequestContext, params: dict[str, Any]) -> di
 def delete_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
         role = require_role(session, ctx.account_id, params["RoleName"])
-        if session.scalar(select(IamInlinePolicy.policy_name).where(IamInlinePolicy.owner_id == role.role_id)):
-            raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
-        if session.scalar(select(IamPolicyAttachment.policy_id).where(IamPolicyAttachment.owner_id == role.role_id)):
-            raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
+        refuse_delete_while_policies(session, role.role_id)
         drop_tags(session, role.role_id)
         session.delete(role)
     _note(ctx, role)

@@ -18,15 +18,15 @@ from strongroom.services.iam.queries import (
     drop_tags,
     find_user,
     note_resource,
-    paginate,
+    page_of_account,
+    refuse_delete_while_policies,
     require_boundary_policy,
     require_user,
     tags_of,
     transaction,
-    under_path,
 )
 from strongroom.services.iam.shapes import user_arn, user_shape
-from strongroom.services.iam.tables import IamGroupMember, IamInlinePolicy, IamPolicyAttachment, IamUser
+from strongroom.services.iam.tables import IamGroupMember, IamUser
 from strongroom.store.tables import Account
 
 USER_TYPE = "AWS::IAM::User"
@@ -86,14 +86,8 @@ def get_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 @operation("ListUsers", listing("user"))
 def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
-        users = session.scalars(select(IamUser).where(IamUser.account_id == ctx.account_id)).all()
-    chosen = sorted((user for user in users if under_path(user.path, params.get("PathPrefix"))), key=_sort_key)
-    page, more = paginate(chosen, params, _sort_key)
+        page, more = page_of_account(session, IamUser, ctx.account_id, params)
     return {"Users": [user_shape(user) for user in page], **more}
-
-
-def _sort_key(user: IamUser) -> str:
-    return user.name_key
 
 
 @operation("UpdateUser", entity("user"))
@@ -125,10 +119,7 @@ def delete_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user = require_user(session, ctx.account_id, params["UserName"])
         if keys_of(session, user):
             raise errors.delete_conflict("Cannot delete entity, must delete access keys first.")
-        if session.scalar(select(IamInlinePolicy.policy_name).where(IamInlinePolicy.owner_id == user.user_id)):
-            raise errors.delete_conflict("Cannot delete entity, must delete policies first.")
-        if session.scalar(select(IamPolicyAttachment.policy_id).where(IamPolicyAttachment.owner_id == user.user_id)):
-            raise errors.delete_conflict("Cannot delete entity, must detach all policies first.")
+        refuse_delete_while_policies(session, user.user_id)
         if session.scalar(select(IamGroupMember.group_id).where(IamGroupMember.user_id == user.user_id)):
             raise errors.delete_conflict("Cannot delete entity, must remove user from all groups first.")
         drop_tags(session, user.user_id)
