@@ -22,7 +22,7 @@ from strongroom.devmode.seeding import apply_seed
 from strongroom.runtime import Runtime
 
 # Never wiped: the migrations' record of the schema, and the barrier's keys.
-UNTOUCHED_TABLES = frozenset({"alembic_version", "barrier_keyring"})
+UNTOUCHED_TABLES = frozenset({"alembic_version", "barrier_keyring", "cache_revisions"})
 
 # One reset at a time in this process; concurrent resets from several workers are not supported.
 _resetting = threading.Lock()

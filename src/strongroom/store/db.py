@@ -7,6 +7,7 @@ the Alembic migrations packaged next to this module (no alembic.ini is needed at
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Key of the PostgreSQL advisory lock held while migrating, so that nodes starting together on one
 # database take turns (any fixed 64-bit number that no other part of Strongroom uses).
 MIGRATION_LOCK_KEY = 0x5354_524F_4E47_0001
+
+# Pooled SQLite connections: enough for the request threads, the audit writer and background tasks,
+# so that none is opened, configured and closed per use under load (SQLAlchemy's default is 5).
+SQLITE_POOL_SIZE = 16
 
 # How long a SQLite connection waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -62,9 +67,17 @@ class Database:
         if dialect not in SUPPORTED_DIALECTS:
             raise DatabaseError(f"unsupported database {dialect!r}: use sqlite or postgresql")
         self._dialect = dialect
+        self._sqlite_path: str | None = None
         if dialect == "sqlite":
-            self._engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            in_memory = parsed.database in (None, "", ":memory:")
+            pool: dict[str, Any] = {}
+            if not in_memory:
+                pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+            self._engine = create_engine(
+                parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
+            )
             event.listen(self._engine, "connect", _set_sqlite_pragmas)
+            self._sqlite_path = parsed.database
         else:
             self._engine = create_engine(
                 parsed,
@@ -76,6 +89,10 @@ class Database:
                 pool_recycle=1800,
             )
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        # Per-thread autocommit connections for `revision` (SQLite only): one tiny read per request.
+        self._revision_readers = threading.local()
+        self._revision_connections: list[sqlite3.Connection] = []
+        self._revision_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -99,6 +116,31 @@ class Database:
         finally:
             session.close()
 
+    def revision(self, name: str) -> int | None:
+        """The current value of cache revision `name` (see `CacheRevision`); None when it is missing,
+        in which case nothing of that area may be cached."""
+        if self._dialect == "sqlite" and self._sqlite_path not in (None, "", ":memory:"):
+            connection = getattr(self._revision_readers, "connection", None)
+            if connection is None:
+                connection = self._open_revision_reader()
+            row = connection.execute("SELECT value FROM cache_revisions WHERE name = ?", (name,)).fetchone()
+        else:
+            with self._engine.connect() as sa_connection:
+                row = sa_connection.execute(
+                    text("SELECT value FROM cache_revisions WHERE name = :name"), {"name": name}
+                ).first()
+        return None if row is None else int(row[0])
+
+    def _open_revision_reader(self) -> sqlite3.Connection:
+        # Autocommit: each read is its own snapshot, and no read transaction stays open between requests.
+        connection = sqlite3.connect(
+            self._sqlite_path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        with self._revision_lock:
+            self._revision_connections.append(connection)
+        self._revision_readers.connection = connection
+        return connection
+
     def migrate(self) -> None:
         """Bring the schema to the newest migration; safe when several nodes start at once."""
         config = Config()
@@ -121,3 +163,9 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or in a child process after fork)."""
         self._engine.dispose()
+        with self._revision_lock:
+            connections, self._revision_connections = self._revision_connections, []
+            self._revision_readers = threading.local()
+        for connection in connections:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()

@@ -83,3 +83,17 @@ class BarrierKeyring(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     generation: Mapped[int] = mapped_column(Integer)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CacheRevision(Base):
+    """A counter per cached area of the store, bumped by database triggers in the same transaction as
+    any change to that area's tables (migration 0011), whichever worker, node or tool made it.
+
+    A worker keeps what it read of an area (e.g. "kms": keys, aliases, tags, material) as long as
+    the counter it read first has not moved: one primary-key read per request instead of a reload.
+    """
+
+    __tablename__ = "cache_revisions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

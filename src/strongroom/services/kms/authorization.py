@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.auth.authorize import access_denied, authorize, first_denial
-from strongroom.auth.policy import ConditionValue, PolicyDocument, PolicyKind, denial_message
+from strongroom.auth.policy import ConditionValue, denial_message
 from strongroom.auth.principal import Principal, root_arn
 from strongroom.auth.request_context import CONDITION_KEYS
 from strongroom.context import RequestContext
@@ -30,10 +30,16 @@ from strongroom.services.base import Operation
 from strongroom.services.kms import crypto
 from strongroom.services.kms.grant_tables import KmsGrant
 from strongroom.services.kms.grant_tokens import check_tokens
-from strongroom.services.kms.store import alias_arn, resolve_key, transaction
-from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsTag
+from strongroom.services.kms.key_cache import (  # noqa: F401  (KeyFacts and facts_of: their home used to be here)
+    MAX_POLICY_CHARACTERS,
+    KeyFacts,
+    ciphertext_key_facts,
+    facts_of,
+    key_facts,
+)
+from strongroom.services.kms.store import alias_arn, transaction
+from strongroom.services.kms.tables import KmsAlias, KmsKey
 
-MAX_POLICY_CHARACTERS = 32768
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 # Decided by IAM policies only (AWS: "IAM policy" is the only control for these).
@@ -48,23 +54,6 @@ _UNCONSTRAINED = frozenset({"DescribeKey", "RetireGrant", "GetPublicKey", "Sign"
 
 
 @dataclass(frozen=True)
-class KeyFacts:
-    """What authorizing a request on a key reads about it, in one transaction."""
-
-    key: KmsKey
-    tags: dict[str, str]
-    aliases: list[str]
-
-    @property
-    def arn(self) -> str:
-        return self.key.arn
-
-    def policy(self) -> PolicyDocument:
-        # Compiled documents are cached by text; the stored text was validated when it was set.
-        return PolicyDocument.parse(self.key.policy, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS)
-
-
-@dataclass(frozen=True)
 class GrantAsk:
     """What a grant must cover: an operation, the request's encryption context, or a grant to create."""
 
@@ -74,18 +63,8 @@ class GrantAsk:
     new_constraints: Mapping[str, Mapping[str, str]] | None = None
 
 
-def facts_of(session: Session, key: KmsKey) -> KeyFacts:
-    scope = (KmsTag.account_id == key.account_id, KmsTag.region == key.region, KmsTag.key_id == key.key_id)
-    tags = {row.tag_key: row.tag_value for row in session.scalars(select(KmsTag).where(*scope))}
-    aliases = list(session.scalars(select(KmsAlias.alias_name).where(
-        KmsAlias.account_id == key.account_id, KmsAlias.region == key.region, KmsAlias.key_id == key.key_id
-    )))
-    return KeyFacts(key, tags, sorted(aliases))
-
-
 def load_facts(ctx: RequestContext, reference: str, *, aliases: bool) -> KeyFacts:
-    with transaction(ctx) as session:
-        return facts_of(session, resolve_key(ctx, session, reference, aliases=aliases))
+    return key_facts(ctx, reference, aliases=aliases)
 
 
 def key_for_ciphertext(session: Session, ctx: RequestContext, key_id: str) -> KmsKey | None:
@@ -307,11 +286,10 @@ def _ciphertext_facts(ctx: RequestContext, params: Mapping[str, Any], member: st
         header = crypto.read_header(params["CiphertextBlob"])
     except ServiceError:
         return None
-    with transaction(ctx) as session:
-        key = key_for_ciphertext(session, ctx, header.key_id)
-        if key is None:
-            raise access_denied(ctx, _foreign_ciphertext_text())
-        return facts_of(session, key)
+    facts = ciphertext_key_facts(ctx, header.key_id)
+    if facts is None:
+        raise access_denied(ctx, _foreign_ciphertext_text())
+    return facts
 
 
 def _foreign_ciphertext_text() -> str:

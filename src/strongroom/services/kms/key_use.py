@@ -1,6 +1,6 @@
 """Readying a key for a cryptographic operation: resolve it, check its state and usage, unseal material.
 
-The transaction ends before any cryptography runs, so no database connection is held across it.
+The key comes from `key_cache` (no transaction is open while any cryptography runs).
 """
 
 from __future__ import annotations
@@ -10,19 +10,12 @@ from typing import Any
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
-from strongroom.services.kms.authorization import key_for_ciphertext
 from strongroom.services.kms.crypto import errors as crypto_errors
 from strongroom.services.kms.crypto import specs
+from strongroom.services.kms.key_cache import ciphertext_key_facts, key_facts
 from strongroom.services.kms.plugin import ALIAS_OPERATIONS
 from strongroom.services.kms.states import OperationClass, check_state
-from strongroom.services.kms.store import (
-    current_material,
-    material_of,
-    note_key,
-    resolve_key,
-    transaction,
-    unseal_material,
-)
+from strongroom.services.kms.store import note_key, unseal
 from strongroom.services.kms.tables import KmsKey
 
 DRY_RUN_TEXT = "The request would have succeeded, but the DryRun option is set."
@@ -56,36 +49,38 @@ def check_usable(ctx: RequestContext, key: KmsKey, operation: str) -> None:
 
 
 def use_key(ctx: RequestContext, reference: str, operation: str) -> KeyInUse:
-    """The key `reference` names, ready for `operation`, with its current material."""
-    with transaction(ctx) as session:
-        key = resolve_key(ctx, session, reference, aliases=operation in ALIAS_OPERATIONS)
-        check_usable(ctx, key, operation)
-        row = current_material(session, key)
-        if row is None:
-            raise crypto_errors.internal(f"{key.arn} has no current key material.")
-        return KeyInUse(key, row.material_id, unseal_material(ctx, key, row))
+    """The key `reference` names, ready for `operation`, with its current material.
+
+    The key is the one the authorizer decided on in this request (see `key_cache`)."""
+    facts = key_facts(ctx, reference, aliases=operation in ALIAS_OPERATIONS)
+    key = facts.key
+    check_usable(ctx, key, operation)
+    current = facts.current_material()
+    if current is None:
+        raise crypto_errors.internal(f"{key.arn} has no current key material.")
+    return KeyInUse(key, current.material_id, unseal(ctx, key, current.material_id, current.sealed))
 
 
 def key_by_id(ctx: RequestContext, key_id: str) -> KmsKey:
     """The key a ciphertext names, in this region (another account's too); AWS's AccessDenied text when none."""
-    with transaction(ctx) as session:
-        key = key_for_ciphertext(session, ctx, key_id)
-        if key is None:
-            raise ServiceError("AccessDeniedException", FOREIGN_CIPHERTEXT_TEXT)
-        return key
+    facts = ciphertext_key_facts(ctx, key_id)
+    if facts is None:
+        raise ServiceError("AccessDeniedException", FOREIGN_CIPHERTEXT_TEXT)
+    return facts.key
 
 
 def use_material(ctx: RequestContext, key: KmsKey, material_id: str, operation: str) -> KeyInUse:
     """The key ready for `operation` with the (possibly older) material a ciphertext names."""
-    with transaction(ctx) as session:
-        fresh = session.get(KmsKey, (key.account_id, key.region, key.key_id))
-        if fresh is None:
-            raise ServiceError("AccessDeniedException", FOREIGN_CIPHERTEXT_TEXT)
-        check_usable(ctx, fresh, operation)
-        row = material_of(session, fresh, material_id)
-        if row is None:
-            raise crypto_errors.invalid_ciphertext()
-        return KeyInUse(fresh, row.material_id, unseal_material(ctx, fresh, row))
+    # Normally the facts `key_by_id` found (memoized in the request); else the key as stored.
+    facts = ciphertext_key_facts(ctx, key.key_id) if key.region == ctx.region else None
+    if facts is None or facts.key.account_id != key.account_id:
+        facts = key_facts(ctx, key.arn, aliases=False)
+    fresh = facts.key
+    check_usable(ctx, fresh, operation)
+    row = facts.materials.get(material_id)
+    if row is None:
+        raise crypto_errors.invalid_ciphertext()
+    return KeyInUse(fresh, row.material_id, unseal(ctx, fresh, row.material_id, row.sealed))
 
 
 def stop_if_dry_run(params: dict[str, Any]) -> None:

@@ -83,12 +83,13 @@ def _alias_target(session: Session, account_id: str, region: str, alias_name: st
     return _key_in(session, account_id, region, alias.key_id)
 
 
-def resolve_key(ctx: RequestContext, session: Session, reference: str, *, aliases: bool = False) -> KmsKey:
-    """The key `reference` names, in the caller's region (the account may differ when given by ARN)."""
+def parse_reference(ctx: RequestContext, reference: str, *, aliases: bool = False) -> tuple[str, str, str, str]:
+    """What `reference` names, without reading the store: ("key", account, region, key id) or
+    ("alias", account, region, alias name); NotFoundException for a malformed or foreign-region one."""
     if _KEY_ID.fullmatch(reference):
-        return _key_in(session, ctx.account_id, ctx.region, reference)
+        return "key", ctx.account_id, ctx.region, reference
     if aliases and reference.startswith("alias/"):
-        return _alias_target(session, ctx.account_id, ctx.region, reference)
+        return "alias", ctx.account_id, ctx.region, reference
     match = _KMS_ARN.fullmatch(reference)
     if match is None:
         raise _invalid(reference)
@@ -98,10 +99,18 @@ def resolve_key(ctx: RequestContext, session: Session, reference: str, *, aliase
     if kind == "key":
         if not _KEY_ID.fullmatch(name):
             raise _invalid(reference)
-        return _key_in(session, account_id, region, name)
+        return "key", account_id, region, name
     if not aliases:
         raise _invalid(reference)
-    return _alias_target(session, account_id, region, f"alias/{name}")
+    return "alias", account_id, region, f"alias/{name}"
+
+
+def resolve_key(ctx: RequestContext, session: Session, reference: str, *, aliases: bool = False) -> KmsKey:
+    """The key `reference` names, in the caller's region (the account may differ when given by ARN)."""
+    kind, account_id, region, name = parse_reference(ctx, reference, aliases=aliases)
+    if kind == "alias":
+        return _alias_target(session, account_id, region, name)
+    return _key_in(session, account_id, region, name)
 
 
 def resolve_key_arn(ctx: RequestContext, reference: str, *, aliases: bool = False) -> str:
@@ -162,12 +171,16 @@ def seal_material(ctx: RequestContext, key: KmsKey, material_id: str, material: 
 
 
 def unseal_material(ctx: RequestContext, key: KmsKey, row: KmsKeyMaterial) -> bytes:
-    name = (key.account_id, key.region, key.key_id, row.material_id)
+    return unseal(ctx, key, row.material_id, row.sealed_material)
+
+
+def unseal(ctx: RequestContext, key: KmsKey, material_id: str, sealed: bytes) -> bytes:
+    name = (key.account_id, key.region, key.key_id, material_id)
     cached = material_cache.get(name)
     if cached is not None:
         return cached
     barrier: Any = runtime_of(ctx).barrier  # type: ignore[attr-defined]
-    material: bytes = barrier.open(row.sealed_material, material_locator(key, row.material_id))
+    material: bytes = barrier.open(sealed, material_locator(key, material_id))
     material_cache.put(name, material)
     return material
 
