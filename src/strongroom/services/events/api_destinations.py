@@ -10,13 +10,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.regions import arn
-from strongroom.services.events.plugin import aware, named_resource, paged, runtime_of, service, transaction
+from strongroom.services.events.plugin import (
+    add_named,
+    aware,
+    creating,
+    named_resource,
+    paged,
+    runtime_of,
+    service,
+    transaction,
+)
 from strongroom.services.events.tables import EventApiDestination, EventConnection
 
 ACTIVE = "ACTIVE"
@@ -79,14 +87,10 @@ def create_api_destination(ctx: RequestContext, params: dict[str, Any]) -> dict[
         rate_limit=params.get("InvocationRateLimitPerSecond", DEFAULT_RATE_LIMIT), state=ACTIVE,
         created_at=now, modified_at=now,
     )
-    try:
-        with transaction(ctx) as session:
-            _check_connection(ctx, session, row.connection_arn)
-            if session.get(EventApiDestination, (ctx.account_id, ctx.region, name)) is not None:
-                raise ServiceError("ResourceAlreadyExistsException", f"An api-destination '{name}' already exists.")
-            session.add(row)
-    except IntegrityError:
-        raise ServiceError("ResourceAlreadyExistsException", f"An api-destination '{name}' already exists.") from None
+    exists = ServiceError("ResourceAlreadyExistsException", f"An api-destination '{name}' already exists.")
+    with creating(ctx, exists) as session:
+        _check_connection(ctx, session, row.connection_arn)
+        add_named(ctx, session, row, exists)
     return _summary(row)
 
 

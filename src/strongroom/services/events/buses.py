@@ -8,18 +8,19 @@ import json
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from strongroom.auth.policy import MalformedPolicy, PolicyDocument, PolicyKind
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.events.plugin import (
     DEFAULT_BUS,
+    add_named,
     after_token,
     aware,
     bus_arn,
     bus_name_of,
     bus_resource,
+    creating,
     existing_buses,
     find_bus,
     note_resource,
@@ -61,15 +62,11 @@ def create_event_bus(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     row = EventBus(account_id=ctx.account_id, region=ctx.region, name=name,
                    arn=bus_arn(ctx.region, ctx.account_id, name), description=params.get("Description"),
                    policy=None, created_at=now, modified_at=now)
-    try:
-        with transaction(ctx) as session:
-            if session.get(EventBus, (ctx.account_id, ctx.region, name)) is not None:
-                raise ServiceError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
-            session.add(row)
-            session.flush()
-            add_tags(session, row.arn, params.get("Tags", []))
-    except IntegrityError:
-        raise ServiceError("ResourceAlreadyExistsException", f"Event bus {name} already exists.") from None
+    exists = ServiceError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
+    with creating(ctx, exists) as session:
+        add_named(ctx, session, row, exists)
+        session.flush()
+        add_tags(session, row.arn, params.get("Tags", []))
     note_resource(ctx, BUS_TYPE, row.arn)
     output: dict[str, Any] = {"EventBusArn": row.arn}
     if row.description:

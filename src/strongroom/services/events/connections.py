@@ -14,13 +14,21 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.regions import arn
-from strongroom.services.events.plugin import aware, named_resource, paged, runtime_of, service, transaction
+from strongroom.services.events.plugin import (
+    add_named,
+    aware,
+    creating,
+    named_resource,
+    paged,
+    runtime_of,
+    service,
+    transaction,
+)
 from strongroom.services.events.tables import EventConnection
 
 if TYPE_CHECKING:
@@ -135,13 +143,9 @@ def create_connection(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
         sealed_token=None, token_expires_at=None, created_at=now, modified_at=now,
         authorized_at=now if state == AUTHORIZED else None,
     )
-    try:
-        with transaction(ctx) as session:
-            if session.get(EventConnection, (ctx.account_id, ctx.region, name)) is not None:
-                raise ServiceError("ResourceAlreadyExistsException", f"Connection {name} already exists.")
-            session.add(row)
-    except IntegrityError:
-        raise ServiceError("ResourceAlreadyExistsException", f"Connection {name} already exists.") from None
+    exists = ServiceError("ResourceAlreadyExistsException", f"Connection {name} already exists.")
+    with creating(ctx, exists) as session:
+        add_named(ctx, session, row, exists)
     return _summary(row)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from strongroom.auth.authorize import account_of, authorize
@@ -24,7 +25,7 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.regions import arn
 from strongroom.services.base import Operation, ResourceResolver, Service
-from strongroom.services.events.tables import EventBus
+from strongroom.services.events.tables import EventApiDestination, EventBus, EventConnection
 
 if TYPE_CHECKING:
     from strongroom.runtime import Runtime
@@ -58,6 +59,26 @@ def runtime_of(ctx: RequestContext) -> Runtime:
 def transaction(ctx: RequestContext) -> Iterator[Session]:
     with runtime_of(ctx).database.session() as session:
         yield session
+
+
+@contextlib.contextmanager
+def creating(ctx: RequestContext, exists: ServiceError) -> Iterator[Session]:
+    """A transaction that adds a named bus, connection or API destination (see `add_named`). `exists`
+    also answers when a concurrent request took the name first and the store's uniqueness refuses the row."""
+    try:
+        with transaction(ctx) as session:
+            yield session
+    except IntegrityError:
+        raise exists from None
+
+
+def add_named(
+    ctx: RequestContext, session: Session, row: EventBus | EventConnection | EventApiDestination, exists: ServiceError
+) -> None:
+    """Add `row`, keyed by account, Region and name, unless the name is taken (then `exists`)."""
+    if session.get(type(row), (ctx.account_id, ctx.region, row.name)) is not None:
+        raise exists
+    session.add(row)
 
 
 def aware(when: datetime) -> datetime:
