@@ -13,7 +13,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,8 +27,9 @@ from strongroom.regions import arn
 from strongroom.services.base import Operation, ResourceResolver, Service
 from strongroom.services.events.tables import EventApiDestination, EventBus, EventConnection
 
-if TYPE_CHECKING:
-    from strongroom.runtime import Runtime
+# Re-exported: the service's modules take the request's runtime and transaction from here.
+from strongroom.services.request_store import runtime_of as runtime_of
+from strongroom.services.request_store import transaction as transaction
 
 DEFAULT_BUS = "default"
 _BUS_ARN = re.compile(r"arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):event-bus/(.+)")
@@ -48,17 +49,6 @@ def authorize_events(ctx: RequestContext, operation: Operation, params: dict[str
 
 
 service = Service("events", authorizer=authorize_events)
-
-
-def runtime_of(ctx: RequestContext) -> Runtime:
-    assert ctx.runtime is not None
-    return ctx.runtime
-
-
-@contextlib.contextmanager
-def transaction(ctx: RequestContext) -> Iterator[Session]:
-    with runtime_of(ctx).database.session() as session:
-        yield session
 
 
 @contextlib.contextmanager

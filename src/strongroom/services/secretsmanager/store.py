@@ -6,14 +6,12 @@ Only a full ARN may name a secret of another account (cross-account access under
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import secrets
 import string
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +19,11 @@ from sqlalchemy.orm import Session
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.regions import arn
-from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
 
-if TYPE_CHECKING:
-    from strongroom.runtime import Runtime
+# Re-exported: the service's modules take the request's runtime and transaction from here.
+from strongroom.services.request_store import runtime_of as runtime_of
+from strongroom.services.request_store import transaction as transaction
+from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -37,17 +36,6 @@ REPLICA_TEXT = "Operation is not permitted on a replica secret. Call must be mad
 _SECRET_ARN = re.compile(r"arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)")
 _SUFFIX = re.compile(r"-[A-Za-z0-9]{6}")
 _SUFFIX_ALPHABET = string.ascii_letters + string.digits
-
-
-@contextlib.contextmanager
-def transaction(ctx: RequestContext) -> Iterator[Session]:
-    with runtime_of(ctx).database.session() as session:
-        yield session
-
-
-def runtime_of(ctx: RequestContext) -> Runtime:
-    assert ctx.runtime is not None
-    return ctx.runtime
 
 
 def now(ctx: RequestContext) -> datetime:

@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+
+# Re-exported: the service's modules take the request's runtime and transaction from here.
+from strongroom.services.request_store import runtime_of as runtime_of
+from strongroom.services.request_store import transaction as transaction
 from strongroom.services.ssm.tables import SsmParameter, SsmParameterLabel, SsmParameterVersion
 
-if TYPE_CHECKING:
-    from strongroom.runtime import Runtime
-
 INVALID_TOKEN = "The specified token isn't valid."  # noqa: S105 (a message, not a secret)
-
-
-@contextlib.contextmanager
-def transaction(ctx: RequestContext) -> Iterator[Session]:
-    with runtime_of(ctx).database.session() as session:
-        yield session
-
-
-def runtime_of(ctx: RequestContext) -> Runtime:
-    assert ctx.runtime is not None
-    return ctx.runtime
 
 
 def caller_arn(ctx: RequestContext) -> str:
