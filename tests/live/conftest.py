@@ -111,6 +111,11 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError(f"strongroom did not become ready:\n{self.log_path.read_text()}")
 
+    @property
+    def store_url(self) -> str:
+        """The database the server keeps its state in: the one given, or its data dir's SQLite file."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'strongroom.db'}"
+
     def output(self) -> str:
         self._log.flush()
         return self.log_path.read_text()

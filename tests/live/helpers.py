@@ -1,13 +1,18 @@
-"""Helpers shared by the live tests: unique names, and the error a refused call answers."""
+"""Helpers shared by the live tests: unique names, the error a refused call answers, audit records."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import create_engine, text
+
+if TYPE_CHECKING:
+    from .conftest import Server
 
 
 def unique(prefix: str) -> str:
@@ -27,3 +32,14 @@ def refusal(call: Callable[[], Any]) -> tuple[str, str, int]:
         call()
     response = raised.value.response
     return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def audit_records(server: Server, request_id: str) -> list[dict[str, Any]]:
+    """The audit records the server stored for the request `request_id`, read from its store."""
+    engine = create_engine(server.store_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT record FROM audit_events")).scalars().all()
+    finally:
+        engine.dispose()
+    return [record for record in map(json.loads, rows) if record["requestID"] == request_id]

@@ -32,7 +32,7 @@ def allow(iam: Any, user_arn_or_name: str, actions: list[str]) -> None:
 
 def create_account(server: Any, account_id: str, access_key_id: str, secret: str, work_dir: Path) -> None:
     """A second account on the running server, made as operators make one."""
-    database_url = server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}"
+    database_url = server.store_url
     result = subprocess.run(
         [sys.executable, "-m", "strongroom", "admin", "create-account", "--account-id", account_id,
          "--access-key-id", access_key_id, "--secret-access-key", secret, "--database-url", database_url,

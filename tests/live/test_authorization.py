@@ -10,10 +10,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, text
 
 from .conftest import Server
-from .helpers import unique
+from .helpers import audit_records, unique
 
 ACCOUNT = "000000000000"
 
@@ -163,16 +162,6 @@ def test_anyone_may_ask_who_they_are(server: Server) -> None:
     key = iam.create_access_key(UserName=arn.rsplit("/", 1)[1])["AccessKey"]
     sts = client(server, "sts", key["AccessKeyId"], key["SecretAccessKey"])
     assert sts.get_caller_identity()["Arn"] == arn
-
-
-def audit_records(server: Server, request_id: str) -> list[dict[str, Any]]:
-    engine = create_engine(server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}")
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT record FROM audit_events")).scalars().all()
-    finally:
-        engine.dispose()
-    return [record for record in map(json.loads, rows) if record["requestID"] == request_id]
 
 
 def test_a_denial_is_audited(server: Server) -> None:

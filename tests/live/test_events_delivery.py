@@ -95,7 +95,7 @@ def wait_for(condition: Callable[[], Any], seconds: float = 10.0) -> Any:
 
 def dead_letters(server: Server, rule_arn: str) -> list[dict[str, Any]]:
     """The dead-letter records of a rule, read from the server's store."""
-    url = server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}"
+    url = server.store_url
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -271,7 +271,7 @@ def test_connection_secrets_are_not_in_the_audit_trail(server: Server, events: A
     name = unique("audited")
     events.create_connection(Name=name, AuthorizationType="BASIC", AuthParameters={
         "BasicAuthParameters": {"Username": "auditor", "Password": "audit-password-77"}})
-    url = server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}"
+    url = server.store_url
     engine = create_engine(url)
     try:
         with engine.connect() as connection:

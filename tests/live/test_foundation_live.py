@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import stat
 from pathlib import Path
 
@@ -11,27 +10,14 @@ from botocore.exceptions import ClientError
 from sqlalchemy import create_engine, text
 
 from .conftest import SECRET_ACCESS_KEY, Server
-
-
-def _database_url(server: Server) -> str:
-    return server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}"
-
-
-def _audit_records(server: Server, request_id: str) -> list[dict]:
-    engine = create_engine(_database_url(server))
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT record FROM audit_events")).scalars().all()
-    finally:
-        engine.dispose()
-    return [record for record in map(json.loads, rows) if record["requestID"] == request_id]
+from .helpers import audit_records
 
 
 def test_every_call_is_audited_before_it_is_answered(server: Server) -> None:
     reply = server.client("sts", region="eu-west-1").get_caller_identity()
     request_id = reply["ResponseMetadata"]["RequestId"]
     # The answer came back, so its record must already be stored: no waiting, no retry.
-    (record,) = _audit_records(server, request_id)
+    (record,) = audit_records(server, request_id)
     assert record["eventSource"] == "sts.amazonaws.com"
     assert record["eventName"] == "GetCallerIdentity"
     assert record["awsRegion"] == "eu-west-1"
@@ -56,7 +42,7 @@ def test_a_failed_call_is_audited_with_its_error(server: Server) -> None:
     body = reply.body.decode()
     assert "<Code>ValidationError</Code>" in body
     request_id = body.split("<RequestId>", 1)[1].split("</RequestId>", 1)[0]
-    (record,) = _audit_records(server, request_id)
+    (record,) = audit_records(server, request_id)
     assert record["eventName"] == "GetSessionToken"
     assert record["errorCode"] == "ValidationError"
     assert "durationSeconds" in record["errorMessage"]
@@ -70,7 +56,7 @@ def test_no_secret_reaches_the_database_in_plaintext(server: Server) -> None:
         assert files
         for path in files:
             assert SECRET_ACCESS_KEY.encode() not in path.read_bytes(), path
-    engine = create_engine(_database_url(server))
+    engine = create_engine(server.store_url)
     try:
         with engine.connect() as connection:
             for table in ("access_keys", "audit_events", "accounts"):

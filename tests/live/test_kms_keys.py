@@ -275,7 +275,7 @@ def test_generate_random(kms):
 def test_key_material_is_stored_only_sealed(server, kms):
     key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
     mac = kms.generate_mac(KeyId=key["KeyId"], Message=b"probe", MacAlgorithm="HMAC_SHA_256")["Mac"]
-    engine = create_engine(server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}")
+    engine = create_engine(server.store_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(

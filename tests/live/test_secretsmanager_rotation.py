@@ -94,7 +94,7 @@ def current_version(sm: Any, name: str) -> str:
 
 
 def audit_events(server: Any, event_name: str, arn: str) -> list[dict[str, Any]]:
-    url = server.database_url or f"sqlite:///{server.data_dir / 'strongroom.db'}"
+    url = server.store_url
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
