@@ -10,14 +10,26 @@ record is not stored must fail rather than answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
 from strongroom.audit.record import row_for
 from strongroom.store.tables import AuditEvent
+
+log = logging.getLogger("strongroom.audit")
+
+# Small bookkeeping writes that belong with a call's record (e.g. a KMS key's last use), run in the
+# same transaction as the batch holding that record, so the request itself never writes or waits
+# for the store's write lock. They must not fail on conflicts (upserts); one that fails anyway is
+# logged and skipped where the database allows it.
+Companion = Callable[[Connection], None]
+# Where handlers leave them for the pipeline (a list in ctx.extra).
+COMPANIONS = "audit.companions"
 
 
 class HasEngine(Protocol):
@@ -37,7 +49,7 @@ class AuditWriter:
             raise ValueError("max_batch must be at least 1")
         self._database = database
         self._max_batch = max_batch
-        self._pending: deque[tuple[dict[str, Any], asyncio.Future[None]]] = deque()
+        self._pending: deque[tuple[dict[str, Any], Sequence[Companion], asyncio.Future[None]]] = deque()
         self._wakeup: asyncio.Event | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._closing = False
@@ -50,20 +62,20 @@ class AuditWriter:
             self._wakeup = asyncio.Event()
             self._drainer = asyncio.get_running_loop().create_task(self._drain(), name="audit-writer")
 
-    async def write(self, record: dict[str, Any]) -> None:
-        """Return once `record` is committed; raise `AuditWriteError` if it could not be."""
+    async def write(self, record: dict[str, Any], companions: Sequence[Companion] = ()) -> None:
+        """Return once `record` (and its companions) is committed; raise `AuditWriteError` if it could not be."""
         row = row_for(record)
         self.start()
         assert self._wakeup is not None
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, waiter))
+        self._pending.append((row, companions, waiter))
         self._wakeup.set()
         await waiter
 
-    def write_blocking(self, record: dict[str, Any]) -> None:
+    def write_blocking(self, record: dict[str, Any], companions: Sequence[Companion] = ()) -> None:
         """Commit `record` in its own transaction on the calling thread (for code off the event loop)."""
         try:
-            self._insert([row_for(record)])
+            self._insert([row_for(record)], list(companions))
         except Exception as exc:
             raise AuditWriteError(f"audit record {record.get('eventID')} was not stored") from _without_parameters(exc)
 
@@ -89,7 +101,7 @@ class AuditWriter:
         finally:
             # Cancelled or broken: nobody may wait forever for a commit that will not come.
             while self._pending:
-                _row, waiter = self._pending.popleft()
+                _row, _companions, waiter = self._pending.popleft()
                 if not waiter.done():
                     waiter.set_exception(AuditWriteError("the audit writer stopped before storing this record"))
 
@@ -97,10 +109,12 @@ class AuditWriter:
         count = min(len(self._pending), self._max_batch)
         batch = [self._pending.popleft() for _ in range(count)]
         try:
-            await asyncio.to_thread(self._insert, [row for row, _waiter in batch])
+            rows = [row for row, _companions, _waiter in batch]
+            companions = [companion for _row, companions, _waiter in batch for companion in companions]
+            await asyncio.to_thread(self._insert, rows, companions)
         except BaseException as exc:
             # Also on cancellation: the batch's waiters must hear something, and failing is safe.
-            for _row, waiter in batch:
+            for _row, _companions, waiter in batch:
                 if not waiter.done():
                     error = AuditWriteError(f"a batch of {count} audit records was not stored")
                     error.__cause__ = _without_parameters(exc)
@@ -108,13 +122,20 @@ class AuditWriter:
             if not isinstance(exc, Exception):
                 raise
             return
-        for _row, waiter in batch:
+        for _row, _companions, waiter in batch:
             if not waiter.done():  # done: its request was cancelled meanwhile
                 waiter.set_result(None)
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, rows: list[dict[str, Any]], companions: Sequence[Companion] = ()) -> None:
         with self._database.engine.begin() as connection:
             connection.execute(insert(AuditEvent), rows)
+            for companion in companions:
+                try:
+                    companion(connection)
+                except DBAPIError as exc:
+                    # SQLite undoes just the failed statement; on PostgreSQL the commit then fails and
+                    # so does the batch, which is the safe way round.
+                    log.error("a write accompanying an audit record failed: %s", _without_parameters(exc))
 
 
 def _without_parameters(exc: BaseException) -> BaseException:

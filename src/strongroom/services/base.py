@@ -86,6 +86,11 @@ class Service:
         self.event_source = f"{self.model.endpoint_prefix}.amazonaws.com"
         self.operations: dict[str, Operation] = {}
         self.tasks: list[Task] = []
+        # Operations whose authorization and handler at most read the store (a few primary-key reads,
+        # usually none: see the service's caches) and do bounded CPU work: on SQLite the pipeline runs
+        # them on the event loop instead of handing each to a thread. Anything that writes, waits or
+        # may run long stays off it.
+        self.inline_operations: frozenset[str] = frozenset()
 
     def operation(
         self,

@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from strongroom.audit.writer import AuditWriteError
+from strongroom.audit.writer import COMPANIONS, AuditWriteError
 from strongroom.context import RequestContext
 from strongroom.errors import InternalFailure, ServiceError
 from strongroom.services.kms.managed_keys import managed_key
@@ -50,7 +50,7 @@ def _audit(kms_ctx: RequestContext, output: dict[str, Any] | None, error: Servic
         return
     record = build_record(kms_ctx, event_source=service.event_source, read_only=False, output=output, error=error)
     try:
-        kms_ctx.runtime.audit.write_blocking(record)
+        kms_ctx.runtime.audit.write_blocking(record, kms_ctx.extra.get(COMPANIONS, ()))
     except AuditWriteError:
         raise InternalFailure() from None
 

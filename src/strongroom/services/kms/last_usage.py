@@ -1,7 +1,8 @@
 """GetKeyLastUsage, and the recording of each key's last successful cryptographic operation.
 
 Recording wraps the handlers of the tracked operations: once a handler has returned (the operation
-succeeded), every key the call touched gets its last use written. To stay cheap under load, a worker
+succeeded), every key the call touched gets its last use written, in the transaction that stores the
+call's audit record. To stay cheap under load, a worker
 skips the write when it wrote the same operation for that key less than a minute before, so the
 stored timestamp may lag by up to a minute while the operation is unchanged. The CloudTrail event id
 is looked up in the audit store when asked for: it is created after the handler returns.
@@ -10,16 +11,17 @@ is looked up in the audit store when asked for: it is created after the handler 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from strongroom.audit.writer import COMPANIONS, Companion
 from strongroom.context import RequestContext
 from strongroom.services.base import Handler
 
@@ -30,8 +32,6 @@ from strongroom.services.kms.plugin import key_resource, service
 from strongroom.services.kms.rotation_tables import KmsKeyLastUsage
 from strongroom.services.kms.store import note_key, resolve_key, transaction
 from strongroom.store.tables import AuditEvent
-
-log = logging.getLogger("strongroom.kms.last_usage")
 
 TRACKED_OPERATIONS = tuple(service.model.shape_for("KeyLastUsageTrackingOperation").enum)
 REWRITE_AFTER = timedelta(minutes=1)
@@ -67,38 +67,32 @@ def _key_scope(arn: str) -> tuple[str, str, str] | None:
     return parts[4], parts[3], parts[5][len("key/") :]
 
 
-def _write(session: Session, scope: tuple[str, str, str], operation: str, when: datetime, request_id: str) -> None:
+def _upsert(scope: tuple[str, str, str], operation: str, when: datetime, request_id: str) -> Companion:
+    """The last-use write, as a companion of the call's audit record (see `AuditWriter`)."""
     values = {"operation": operation, "used_at": when, "request_id": request_id}
-    changed = session.execute(
-        update(KmsKeyLastUsage)
-        .where(
-            KmsKeyLastUsage.account_id == scope[0],
-            KmsKeyLastUsage.region == scope[1],
-            KmsKeyLastUsage.key_id == scope[2],
-        )
-        .values(**values)
-    ).rowcount
-    if not changed:
-        session.add(KmsKeyLastUsage(account_id=scope[0], region=scope[1], key_id=scope[2], **values))
+    row = {"account_id": scope[0], "region": scope[1], "key_id": scope[2], **values}
+
+    def write(connection: Connection) -> None:
+        dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(KmsKeyLastUsage).values(**row)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["account_id", "region", "key_id"], set_=values
+        ))
+
+    return write
 
 
 def record_use(ctx: RequestContext, operation: str) -> None:
-    """Note `operation` as the last use of every key the request touched (never fails the request)."""
-    assert ctx.runtime is not None
+    """Note `operation` as the last use of every key the request touched.
+
+    The write goes with the call's audit record, in the same transaction, so it is durable when the
+    answer leaves and the request never waits for the store's write lock itself."""
     when = ctx.received_at
     scopes = [s for r in ctx.resources if r.get("type") == KEY_RESOURCE if (s := _key_scope(r["ARN"])) is not None]
     for scope in scopes:
         if not _recent.due(scope, operation, when):
             continue
-        try:
-            try:
-                with ctx.runtime.database.session() as session:
-                    _write(session, scope, operation, when, ctx.request_id)
-            except IntegrityError:  # another worker inserted the row first
-                with ctx.runtime.database.session() as session:
-                    _write(session, scope, operation, when, ctx.request_id)
-        except Exception:
-            log.exception("last use of a key could not be recorded for request %s", ctx.request_id)
+        ctx.extra.setdefault(COMPANIONS, []).append(_upsert(scope, operation, when, ctx.request_id))
 
 
 def _tracked(operation: str, handler: Handler) -> Handler:

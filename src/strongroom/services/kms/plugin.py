@@ -15,6 +15,14 @@ from strongroom.services.kms.store import resolve_key_arn
 
 service = Service("kms", authorizer=authorize_kms_request)
 
+# The cryptographic operations on symmetric and signing keys: their keys come from the key cache and
+# their last-use record is written with the audit batch, so they never write the store themselves.
+# (Data key pairs are left out: generating an RSA pair can take a long time.)
+service.inline_operations = frozenset({
+    "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "Sign", "Verify",
+    "GenerateMac", "VerifyMac", "GenerateRandom",
+})
+
 # Operations whose KeyId the model documents as accepting an alias name or alias ARN.
 ALIAS_OPERATIONS = frozenset({
     "Decapsulate", "Decrypt", "DeriveSharedSecret", "DescribeKey", "Encapsulate", "Encrypt", "GenerateDataKey",
