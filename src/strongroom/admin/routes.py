@@ -1,4 +1,4 @@
-"""Strongroom's own endpoints under /_strongroom/: health, readiness, the test clock and reset when enabled."""
+"""Strongroom's own endpoints under /_strongroom/: health, readiness, accounts, the test clock, reset."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from strongroom import __version__
+from strongroom.admin.accounts import create_account_route
 from strongroom.devmode import markers
 from strongroom.devmode.reset import reset_store
 from strongroom.devmode.seed_file import SeedError
@@ -41,6 +42,8 @@ class AdminRoutes:
             return await self.reset(request)
         if route == "clock":
             return await self.clock(request)
+        if route == "accounts":
+            return await create_account_route(self.runtime, request)
         return _json(404, {"error": "NotFound", "message": f"No admin route {request.path}"})
 
     def health(self) -> HttpResponse:
