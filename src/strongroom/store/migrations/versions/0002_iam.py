@@ -7,6 +7,8 @@ Revises: 0001
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,7 +26,7 @@ def _account() -> sa.Column[str]:
     return sa.Column("account_id", sa.String(12), nullable=False)
 
 
-def _created() -> sa.Column[sa.DateTime]:
+def _created() -> sa.Column[datetime]:
     return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False)
 
 

@@ -7,6 +7,8 @@ Revises: 0008
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,12 +25,12 @@ _AUDIT_INDEXES = {
 }
 
 
-def _time(name: str, *, nullable: bool = False) -> sa.Column[sa.DateTime]:
+def _time(name: str, *, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _seq(name: str, **kwargs: bool) -> sa.Column[int]:
-    return sa.Column(name, sa.BigInteger(), nullable=False, **kwargs)
+def _seq(name: str) -> sa.Column[int]:
+    return sa.Column(name, sa.BigInteger(), nullable=False)
 
 
 def upgrade() -> None:
