@@ -48,7 +48,10 @@ def _audit(kms_ctx: RequestContext, output: dict[str, Any] | None, error: Servic
 
     if kms_ctx.runtime is None:
         return
-    record = build_record(kms_ctx, event_source=service.event_source, read_only=False, output=output, error=error)
+    operation = service.operations.get(kms_ctx.operation.name if kms_ctx.operation is not None else "")
+    read_only = operation.read_only if operation is not None else False
+    record = build_record(kms_ctx, event_source=service.event_source, read_only=read_only, output=output,
+                          error=error)
     try:
         kms_ctx.runtime.audit.write_blocking(record, kms_ctx.extra.get(COMPANIONS, ()))
     except AuditWriteError:
