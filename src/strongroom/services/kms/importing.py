@@ -30,6 +30,7 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.kms import states
 from strongroom.services.kms.crypto import check_material, hazmat, specs
+from strongroom.services.kms.events import MATERIAL_EXPIRATION, emit_key_event
 from strongroom.services.kms.metadata import aware
 from strongroom.services.kms.plugin import key_resource, service
 from strongroom.services.kms.rotation import PENDING_ROTATION
@@ -404,3 +405,5 @@ def expire_imported_material(runtime: Runtime) -> None:
             if aware(record.valid_to) > now:
                 continue
             _drop_material(session, key, record)
+            emit_key_event(runtime, session, MATERIAL_EXPIRATION, account_id=account_id, region=region, key_id=key_id,
+                           time=now)

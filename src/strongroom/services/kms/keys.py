@@ -16,6 +16,7 @@ from strongroom.errors import ServiceError
 from strongroom.services.kms import states
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.crypto.material import generate_material
+from strongroom.services.kms.events import KEY_DELETION, emit_key_event
 from strongroom.services.kms.key_stores import refuse_key_in_store
 from strongroom.services.kms.metadata import aware, key_metadata
 from strongroom.services.kms.plugin import key_resource, service
@@ -221,4 +222,6 @@ def delete_due_keys(runtime: Runtime) -> None:
                     table.account_id == scope[0], table.region == scope[1], table.key_id == scope[2]
                 ))
             session.delete(key)
+            emit_key_event(runtime, session, KEY_DELETION, account_id=account_id, region=region, key_id=key_id,
+                           time=now)
         material_cache.forget_key(account_id, region, key_id)

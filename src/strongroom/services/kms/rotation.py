@@ -18,6 +18,7 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.kms import states
 from strongroom.services.kms.crypto.material import generate_material
+from strongroom.services.kms.events import KEY_ROTATION, emit_key_event
 from strongroom.services.kms.metadata import aware
 from strongroom.services.kms.plugin import key_resource, service
 from strongroom.services.kms.rotation_tables import KmsImportedMaterial
@@ -101,6 +102,12 @@ def rotate_key_material(session: Session, key: KmsKey, rotation_type: str, now: 
         )
         material_cache.forget_key(target.account_id, target.region, target.key_id)
     return material_id
+
+
+def _emit_rotation(runtime: Runtime, session: Session, key: KmsKey, now: datetime) -> None:
+    """The "KMS CMK Rotation" event of the key whose rotation `session` holds."""
+    emit_key_event(runtime, session, KEY_ROTATION, account_id=key.account_id, region=key.region, key_id=key.key_id,
+                   time=now)
 
 
 def _check_rotatable(key: KmsKey) -> None:
@@ -220,6 +227,7 @@ def rotate_key_on_demand(ctx: RequestContext, params: dict[str, Any]) -> dict[st
             _promote_pending_import(session, key, now)
         else:
             rotate_key_material(session, key, ON_DEMAND, now, barrier=runtime_of(ctx).barrier)
+        _emit_rotation(runtime_of(ctx), session, key, now)
     forget_material(key)
     return {"KeyId": key.arn}
 
@@ -304,6 +312,7 @@ def rotate_due_keys(runtime: Runtime) -> None:
             if key.next_rotation_at is None or aware(key.next_rotation_at) > now or key.multi_region_type == "REPLICA":
                 continue
             rotate_key_material(session, key, AUTOMATIC, now, barrier=runtime.barrier)
+            _emit_rotation(runtime, session, key, now)
             # Keep the schedule on its own grid even if this run came late.
             period = timedelta(days=key.rotation_period_days)
             following = aware(key.next_rotation_at) + period
