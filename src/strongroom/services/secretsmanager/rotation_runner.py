@@ -6,7 +6,8 @@ Success moves nothing itself (finishSecret did) but checks AWSCURRENT is on the 
 then records LastRotatedDate and the next rotation date. A failure leaves AWSCURRENT where it was and
 the rotation pending (AWSPENDING where the function left it) for RotateSecret or the next scheduled
 date to reattempt. Each start and end is audited as a Secrets Manager service event
-(RotationStarted, RotationSucceeded, RotationFailed).
+(RotationStarted, RotationSucceeded, RotationFailed) and put on the default bus as EventBridge's
+"AWS Service Event via CloudTrail".
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from strongroom.audit.record import format_time
 from strongroom.auth.principal import Principal, root_arn
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.services.events.emit import emit
 from strongroom.services.secretsmanager import postgres_rotator, replication
 from strongroom.services.secretsmanager.functions import StepFailed, checked_function, invoke_endpoint
 from strongroom.services.secretsmanager.plugin import service
@@ -48,6 +50,8 @@ log = logging.getLogger("strongroom.secretsmanager.rotation")
 LEASE = timedelta(minutes=15)
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 SERVICE_HOST = "secretsmanager.amazonaws.com"
+EVENT_SOURCE = "aws.secretsmanager"
+SERVICE_EVENT_DETAIL_TYPE = "AWS Service Event via CloudTrail"
 
 
 def service_context(runtime: Runtime, account_id: str, region: str) -> RequestContext:
@@ -120,6 +124,10 @@ def _audit(runtime: Runtime, secret: SmSecret, event_name: str, detail: dict[str
         runtime.audit.write_blocking(record)
     except Exception:
         log.exception("the %s record of a rotation could not be stored", event_name)
+        return
+    # As AWS does, CloudTrail's record of the service event reaches EventBridge as its detail.
+    emit(runtime, account_id=secret.account_id, region=secret.region, source=EVENT_SOURCE,
+         detail_type=SERVICE_EVENT_DETAIL_TYPE, detail=record, resources=[], time=runtime.clock.now())
 
 
 def _claim(runtime: Runtime, secret_arn: str, token: str) -> SmSecret | None:
