@@ -21,12 +21,12 @@ from strongroom.services.base import Operation
 from strongroom.services.kms.authorization import (
     SYMMETRIC,
     authorize_key,
-    facts_of,
     grantee_names,
     request_keys,
 )
 from strongroom.services.kms.grant_tables import KmsGrant
 from strongroom.services.kms.grant_tokens import grant_id_of, issue_token
+from strongroom.services.kms.key_cache import facts_of
 from strongroom.services.kms.key_use import stop_if_dry_run
 from strongroom.services.kms.metadata import aware
 from strongroom.services.kms.plugin import key_resource, service

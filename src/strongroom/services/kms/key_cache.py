@@ -152,10 +152,11 @@ key_cache = KeyCache()
 
 
 def _memo(ctx: RequestContext) -> dict[tuple[str, ...], KeyFacts]:
-    memo = ctx.extra.get(_REQUEST_MEMO)
+    # Only this function stores under _REQUEST_MEMO, and always this type.
+    memo: dict[tuple[str, ...], KeyFacts] | None = ctx.extra.get(_REQUEST_MEMO)
     if memo is None:
         memo = ctx.extra[_REQUEST_MEMO] = {}
-    return memo  # type: ignore[no-any-return]
+    return memo
 
 
 def _revision(ctx: RequestContext) -> int | None:

@@ -165,9 +165,7 @@ def forget_material(key: KmsKey) -> None:
 
 
 def seal_material(ctx: RequestContext, key: KmsKey, material_id: str, material: bytes) -> bytes:
-    barrier: Any = runtime_of(ctx).barrier  # type: ignore[attr-defined]
-    sealed: bytes = barrier.seal(material, material_locator(key, material_id))
-    return sealed
+    return runtime_of(ctx).barrier.seal(material, material_locator(key, material_id))
 
 
 def unseal_material(ctx: RequestContext, key: KmsKey, row: KmsKeyMaterial) -> bytes:
@@ -179,8 +177,7 @@ def unseal(ctx: RequestContext, key: KmsKey, material_id: str, sealed: bytes) ->
     cached = material_cache.get(name)
     if cached is not None:
         return cached
-    barrier: Any = runtime_of(ctx).barrier  # type: ignore[attr-defined]
-    material: bytes = barrier.open(sealed, material_locator(key, material_id))
+    material = runtime_of(ctx).barrier.open(sealed, material_locator(key, material_id))
     material_cache.put(name, material)
     return material
 
