@@ -102,6 +102,8 @@ def write_json(kind: str, payload: dict[str, Any]) -> Path:
     stamp = datetime.now().astimezone()
     name = stamp.strftime("%Y-%m-%d") + ("" if kind == "standard" else f"-{kind}") + ".json"
     path = RESULTS_DIR / name
+    if path.exists():  # several runs a day: keep the earlier ones
+        path = path.with_name(path.stem + stamp.strftime("-%H%M%S") + path.suffix)
     document = {"kind": kind, "date": stamp.isoformat(timespec="seconds"), "machine": machine(), **payload}
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path

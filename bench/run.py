@@ -6,13 +6,14 @@ under Encrypt load with py-spy.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
 from bench import profile, scale
 from bench.load import LoadSettings, wrk_path
 from bench.measure import measure
-from bench.operations import OPERATIONS
+from bench.operations import OPERATIONS, Operation
 from bench.report import Row, memory_table, ratios, ratios_table, results_table, write_json
 from bench.targets import ALL_TARGETS, CEILING, MOTO, STRONGROOM_1, STRONGROOM_2, discard, start
 
@@ -33,13 +34,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _slug(name: str) -> str:
+    """'KMS GenerateDataKey' -> 'kms-generatedatakey'; also accepted: 'kms-generate-data-key'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def select_operations(wanted: str) -> tuple[Operation, ...]:
+    """The operations named in `wanted` (comma-separated, by name or slug); unknown names are an error."""
+    by_slug = {_slug(op.name): op for op in OPERATIONS}
+    names = [name.strip() for name in wanted.split(",") if name.strip()]
+    unknown = [name for name in names if _slug(name) not in by_slug]
+    if unknown:
+        known = ", ".join(op.name for op in OPERATIONS)
+        raise SystemExit(f"bench: unknown operation(s) {', '.join(unknown)}; known: {known}")
+    chosen = {_slug(name) for name in names}
+    return tuple(op for op in OPERATIONS if _slug(op.name) in chosen)
+
+
 def standard(args: argparse.Namespace, settings: LoadSettings) -> int:
     wanted = set(args.targets.split(","))
     specs = [t for t in ALL_TARGETS if t.name in wanted]
     operations = OPERATIONS
     if args.operations:
-        names = set(args.operations.split(","))
-        operations = tuple(op for op in OPERATIONS if op.name in names)
+        operations = select_operations(args.operations)
     rows: list[Row] = []
     memory: dict[str, int] = {}
     for spec in specs:
