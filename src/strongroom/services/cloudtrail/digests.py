@@ -81,7 +81,7 @@ def _periods_due(trail: CloudTrailTrail, position: CloudTrailDelivery | None, st
         if final < aware(trail.stopped_logging_at) + FINAL_DELIVERY_DELAY:
             return []  # the last log file is not out yet
         limit = final
-    periods = []
+    periods: list[tuple[datetime, datetime]] = []
     while len(periods) < MAX_DIGESTS_PER_RUN:
         end = start + DIGEST_PERIOD
         if end > limit:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 import orjson
 from sqlalchemy import Select, false, select, tuple_
@@ -43,6 +43,7 @@ _RESOURCE_COLUMNS = {
 }
 
 Position = tuple[datetime, int]
+_Row = TypeVarTuple("_Row")
 
 
 def _invalid_token() -> ServiceError:
@@ -80,8 +81,8 @@ def _time_range(ctx: RequestContext, params: dict[str, Any]) -> tuple[datetime, 
     return max(start or now - HISTORY, now - HISTORY), min(end or now, now)
 
 
-def _newest_first(query: Select[Any], time_column: Any, seq_column: Any, start: datetime, end: datetime,
-                  after: Position | None, limit: int) -> Select[Any]:
+def _newest_first(query: Select[*_Row], time_column: Any, seq_column: Any, start: datetime, end: datetime,
+                  after: Position | None, limit: int) -> Select[*_Row]:
     query = query.where(time_column >= start, time_column <= end)
     if after is not None:
         # The plain bound lets the index range narrow; the row comparison places ties exactly.

@@ -9,10 +9,10 @@ over; lookups read the few events above the watermark directly (`tail`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import CursorResult, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,8 +50,9 @@ def watermark(session: Session) -> int:
 
 def _claim(session: Session) -> int:
     """Take the indexer's watermark for this transaction (a write, so one indexer runs at a time)."""
-    claimed = session.execute(update(CloudTrailWatermark).where(CloudTrailWatermark.name == WATERMARK)
-                              .values(seq=CloudTrailWatermark.seq)).rowcount
+    # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed for the general case.
+    claimed = cast(CursorResult[Any], session.execute(update(CloudTrailWatermark).where(
+        CloudTrailWatermark.name == WATERMARK).values(seq=CloudTrailWatermark.seq))).rowcount
     if not claimed:
         try:
             with session.begin_nested():

@@ -8,6 +8,7 @@ Without custom selectors a trail logs every management event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -96,7 +97,7 @@ def put_event_selectors(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         if basic is not None:
             trail.event_selectors = orjson.dumps(check_basic(basic)).decode()
             trail.advanced_event_selectors = None
-        else:
+        elif advanced is not None:  # always, since exactly one of the two is given
             trail.advanced_event_selectors = orjson.dumps(check_advanced(advanced)).decode()
             trail.event_selectors = None
         return {"TrailARN": trail.arn, **_selectors_of(trail)}
@@ -185,12 +186,12 @@ def _advanced_match(selector: dict[str, Any], record: dict[str, Any]) -> bool:
 
 
 def _field_match(field: dict[str, Any], value: str) -> bool:
-    positive = [
+    positive: list[tuple[list[str] | None, Callable[[str], bool]]] = [
         (field.get("Equals"), lambda v: value == v),
         (field.get("StartsWith"), value.startswith),
         (field.get("EndsWith"), value.endswith),
     ]
-    negative = [
+    negative: list[tuple[list[str] | None, Callable[[str], bool]]] = [
         (field.get("NotEquals"), lambda v: value == v),
         (field.get("NotStartsWith"), value.startswith),
         (field.get("NotEndsWith"), value.endswith),
