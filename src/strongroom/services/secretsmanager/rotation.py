@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select
 
@@ -114,7 +114,7 @@ def rotate_due_secrets(runtime: Runtime) -> None:
             )
         ))
     for secret_arn, token in resumed:
-        run_rotation(runtime, secret_arn, token)
+        run_rotation(runtime, secret_arn, cast(str, token))  # the query above keeps only rows with a token
     for secret_arn in due:
         token = _start_due(runtime, secret_arn)
         if token is not None:

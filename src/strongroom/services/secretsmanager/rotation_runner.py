@@ -16,9 +16,9 @@ import logging
 import secrets
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from strongroom.audit.record import format_time
 from strongroom.auth.principal import Principal, root_arn
@@ -133,11 +133,12 @@ def _audit(runtime: Runtime, secret: SmSecret, event_name: str, detail: dict[str
 def _claim(runtime: Runtime, secret_arn: str, token: str) -> SmSecret | None:
     moment = runtime.clock.now()
     with runtime.database.session() as session:
-        claimed = session.execute(
+        # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed for the general case.
+        claimed = cast(CursorResult[Any], session.execute(
             update(SmSecret)
             .where(SmSecret.arn == secret_arn, SmSecret.rotation_token == token, SmSecret.rotation_run_at <= moment)
             .values(rotation_run_at=moment + LEASE)
-        ).rowcount
+        )).rowcount
         if not claimed:
             return None
         secret = session.get(SmSecret, _key_of(session, secret_arn))
