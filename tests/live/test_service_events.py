@@ -69,7 +69,9 @@ def account_of(key: dict[str, Any]) -> str:
     return str(key["Arn"].split(":")[4])
 
 
-def test_key_deletion_event_after_the_waiting_period(server: Server, clients: dict[str, Any], receiver: Receiver):
+def test_key_deletion_event_after_the_waiting_period(
+    server: Server, clients: dict[str, Any], receiver: Receiver
+) -> None:
     kms = clients["kms"]
     key = kms.create_key(Description="deleted by the scheduler")["KeyMetadata"]
     path = route(clients["events"], receiver, {"source": ["aws.kms"], "detail-type": ["KMS CMK Deletion"],
@@ -87,7 +89,9 @@ def test_key_deletion_event_after_the_waiting_period(server: Server, clients: di
     assert excinfo.value.response["Error"]["Code"] == "NotFoundException"
 
 
-def test_cancelled_deletion_sends_no_deletion_event(server: Server, clients: dict[str, Any], receiver: Receiver):
+def test_cancelled_deletion_sends_no_deletion_event(
+    server: Server, clients: dict[str, Any], receiver: Receiver
+) -> None:
     kms = clients["kms"]
     key = kms.create_key()["KeyMetadata"]
     path = route(clients["events"], receiver, {"source": ["aws.kms"], "detail-type": ["KMS CMK Deletion"],
@@ -104,7 +108,9 @@ def test_cancelled_deletion_sends_no_deletion_event(server: Server, clients: dic
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
 
 
-def test_automatic_rotation_event_after_a_year(server: Server, clients: dict[str, Any], receiver: Receiver):
+def test_automatic_rotation_event_after_a_year(
+    server: Server, clients: dict[str, Any], receiver: Receiver
+) -> None:
     kms = clients["kms"]
     key = kms.create_key()["KeyMetadata"]
     kms.enable_key_rotation(KeyId=key["KeyId"])
@@ -118,7 +124,9 @@ def test_automatic_rotation_event_after_a_year(server: Server, clients: dict[str
     assert [r["RotationType"] for r in kms.list_key_rotations(KeyId=key["KeyId"])["Rotations"]] == ["AUTOMATIC"]
 
 
-def test_on_demand_rotation_event(server: Server, clients: dict[str, Any], receiver: Receiver):
+def test_on_demand_rotation_event(
+    server: Server, clients: dict[str, Any], receiver: Receiver
+) -> None:
     kms = clients["kms"]
     key = kms.create_key()["KeyMetadata"]
     path = route(clients["events"], receiver, {"source": ["aws.kms"], "detail-type": ["KMS CMK Rotation"],
@@ -130,7 +138,9 @@ def test_on_demand_rotation_event(server: Server, clients: dict[str, Any], recei
     assert event["detail"] == {"key-id": key["KeyId"]}
 
 
-def test_imported_material_expiration_event(server: Server, clients: dict[str, Any], receiver: Receiver):
+def test_imported_material_expiration_event(
+    server: Server, clients: dict[str, Any], receiver: Receiver
+) -> None:
     kms = clients["kms"]
     key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
     valid_to = (server_now(server) + timedelta(days=2)).replace(microsecond=0)
@@ -150,7 +160,7 @@ def test_imported_material_expiration_event(server: Server, clients: dict[str, A
 
 @pytest.mark.parametrize("fail_step", [None, "setSecret"])
 def test_secret_rotation_outcomes_are_service_events(server: Server, clients: dict[str, Any], receiver: Receiver,
-                                                     fail_step: str | None):
+                                                     fail_step: str | None) -> None:
     sm = clients["secretsmanager"]
     endpoint = RotationEndpoint(server.client("secretsmanager", region=REGION), fail_step=fail_step)
     try:
@@ -187,7 +197,9 @@ def test_secret_rotation_outcomes_are_service_events(server: Server, clients: di
         endpoint.close()
 
 
-def test_crypto_calls_are_recorded_read_only(server: Server, clients: dict[str, Any], receiver: Receiver):
+def test_crypto_calls_are_recorded_read_only(
+    server: Server, clients: dict[str, Any], receiver: Receiver
+) -> None:
     kms, cloudtrail = clients["kms"], clients["cloudtrail"]
     key = kms.create_key()["KeyMetadata"]
     pattern = {"source": ["aws.kms"], "detail-type": ["AWS API Call via CloudTrail"],
