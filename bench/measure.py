@@ -37,5 +37,8 @@ def replay(target: RunningTarget, operation: Operation, fixture: dict[str, objec
     with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as scratch:
         requests_file = Path(scratch) / "requests.bin"
         write_for_wrk(signed, requests_file)
+        cpu_before = target.cpu_seconds()
         result = run_wrk(target.endpoint, requests_file, settings)
-    return Row(label, target.spec.name, result)
+        cpu = target.cpu_seconds() - cpu_before
+    answered = result.requests - result.errors
+    return Row(label, target.spec.name, result, cpu_us=cpu / answered * 1e6 if answered > 0 else None)

@@ -21,11 +21,16 @@ class Row:
     target: str
     result: LoadResult | None = None
     skipped: str | None = None
+    # The server's CPU time (all its processes, user + system) per answered request: unlike req/s,
+    # it barely moves when other work shares the machine.
+    cpu_us: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {"operation": self.operation, "target": self.target}
         if self.result is not None:
             row.update(asdict(self.result), req_s=round(self.result.req_s, 1))
+        if self.cpu_us is not None:
+            row["cpu_us_per_request"] = round(self.cpu_us, 1)
         if self.skipped is not None:
             row["skipped"] = self.skipped
         return row
@@ -63,12 +68,13 @@ def results_table(rows: list[Row]) -> str:
     lines = []
     for row in rows:
         if row.result is None:
-            lines.append([row.operation, row.target, "-", "-", "-", f"skipped: {row.skipped}"])
+            lines.append([row.operation, row.target, "-", "-", "-", "-", f"skipped: {row.skipped}"])
             continue
         r = row.result
-        lines.append([row.operation, row.target, f"{r.req_s:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
+        cpu = "-" if row.cpu_us is None else f"{row.cpu_us:,.0f}"
+        lines.append([row.operation, row.target, f"{r.req_s:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", cpu,
                       f"{r.errors}"])
-    return table(["operation", "target", "req/s", "p50 ms", "p99 ms", "errors"], lines)
+    return table(["operation", "target", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "errors"], lines)
 
 
 def ratios(rows: list[Row], subjects: tuple[str, ...], peers: tuple[str, ...]) -> dict[str, dict[str, float]]:

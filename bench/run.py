@@ -54,7 +54,7 @@ def select_operations(wanted: str) -> tuple[Operation, ...]:
 def standard(args: argparse.Namespace, settings: LoadSettings) -> int:
     wanted = set(args.targets.split(","))
     specs = [t for t in ALL_TARGETS if t.name in wanted]
-    operations = OPERATIONS
+    operations: tuple[Operation, ...] = OPERATIONS
     if args.operations:
         operations = select_operations(args.operations)
     rows: list[Row] = []

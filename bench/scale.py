@@ -39,11 +39,11 @@ def run(args: argparse.Namespace, settings: LoadSettings) -> int:
             target.stop()
             stored_events = add_audit_events(target.database_path, events)
             target = start(STRONGROOM_1, target.data_dir)
-            one_key = {"key_id": stored_keys[0]}
-            across = {"keys": stored_keys, "count": args.requests}
+            one_key: dict[str, object] = {"key_id": stored_keys[0]}
+            across: dict[str, object] = {"keys": stored_keys, "count": args.requests}
             for operation, fixture in ((ENCRYPT, one_key), (ENCRYPT_ACROSS_KEYS, across)):
                 row = replay(target, operation, fixture, args.requests, settings, operation.name)
-                rows.append(Row(f"{operation.name} [{label}]", row.target, row.result, row.skipped))
+                rows.append(Row(f"{operation.name} [{label}]", row.target, row.result, row.skipped, row.cpu_us))
                 print(f"   {operation.name}: {row.result.req_s if row.result else row.skipped}", flush=True)
             steps.append({"keys": keys, "audit_events": stored_events, "rss_bytes": target.rss_bytes()})
         finally:

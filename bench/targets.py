@@ -82,6 +82,10 @@ class RunningTarget:
         """Resident memory of the server and all its descendants (uvicorn's workers are children)."""
         return sum(_rss(pid) for pid in _process_tree(self.process.pid))
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server's processes have used so far."""
+        return sum(_cpu_seconds(pid) for pid in _process_tree(self.process.pid))
+
     def pids(self) -> list[int]:
         return _process_tree(self.process.pid)
 
@@ -178,6 +182,15 @@ def _process_tree(root: int) -> list[int]:
         tree.append(pid)
         pending.extend(children.get(pid, []))
     return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); here after the state (field 3) at index 0.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss(pid: int) -> int:
