@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, insert, select
 
+from strongroom.audit import writer as writer_module
 from strongroom.audit.record import row_for
 from strongroom.audit.writer import AuditWriteError, AuditWriter
 from strongroom.store.tables import AuditEvent, Base
@@ -229,3 +230,48 @@ def test_group_commit_on_postgresql(postgres_url: str) -> None:
         assert row.event_time == datetime(2025, 5, 20, 20, 0, 7, tzinfo=UTC)  # timestamptz comes back aware
     finally:
         engine.dispose()
+
+
+def test_sqlite_rows_are_stored_as_sqlalchemy_stores_them(database: ObservedDatabase) -> None:
+    """The writer binds SQLite's values itself; lookups compare them with what SQLAlchemy binds."""
+    async def scenario() -> None:
+        writer = AuditWriter(database)
+        await writer.write(make_record(1, error_code="Boom"))
+        await writer.aclose()
+
+    asyncio.run(scenario())
+    with database.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), [row_for(make_record(2, error_code="Boom"))])
+        raw = connection.exec_driver_sql(
+            "SELECT event_time, typeof(event_time), read_only, typeof(read_only), account_id, region, event_source,"
+            " event_name, username, access_key_id, error_code FROM audit_events ORDER BY seq"
+        ).all()
+    written, reference = raw
+    assert written[1:] == reference[1:]
+    assert (written[0], reference[0]) == ("2025-05-20 20:00:01.000000", "2025-05-20 20:00:02.000000")
+
+
+def test_checkpoints_run_between_batches(database: ObservedDatabase, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's commits never checkpoint; it copies the WAL into the database file itself, after
+    the batch's waiters have their answer."""
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY", 20)
+
+    async def scenario() -> None:
+        writer = AuditWriter(database)
+        for start in range(0, 100, 10):
+            await asyncio.gather(*(writer.write(make_record(number)) for number in range(start, start + 10)))
+        await writer.aclose()
+
+    asyncio.run(scenario())
+    # The database file alone, without its WAL, already holds the checkpointed records.
+    database.engine.dispose()
+    main_file = Path(str(database.engine.url.database))
+    alone = tmp_path / "main-only.db"
+    alone.write_bytes(main_file.read_bytes())
+    connection = sqlite3.connect(alone)
+    try:
+        stored = connection.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+    finally:
+        connection.close()
+    assert stored >= 80

@@ -1,8 +1,9 @@
 """Durable audit writes with group commit: no answer leaves before its record is committed.
 
-One asyncio task drains the queue: it inserts everything waiting (up to `max_batch`) in one
-transaction on a worker thread, then wakes every waiter of that batch. Records that arrive while a
-batch commits wait for the next one, so concurrent requests share commits without any timer.
+One thread drains the queue: it inserts everything waiting (up to `max_batch`) in one transaction,
+then wakes every waiter of that batch with one hand-off to their event loop. Records that arrive
+while a batch commits wait for the next one, so concurrent requests share commits without any timer,
+and the next batch starts as soon as the previous one is durable.
 If a batch's commit fails, every waiter of that batch gets an `AuditWriteError`: a request whose
 record is not stored must fail rather than answer.
 """
@@ -10,9 +11,13 @@ record is not stored must fail rather than answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, insert
@@ -43,92 +48,189 @@ class AuditWriteError(RuntimeError):
     """The audit record could not be committed; the request it describes must fail."""
 
 
+# Column order of the raw insert (SQLite); the values are bound as SQLAlchemy would bind them.
+_COLUMNS = (
+    "event_id", "event_time", "account_id", "region", "event_source", "event_name", "read_only",
+    "username", "access_key_id", "error_code", "record",
+)
+_SQLITE_INSERT = (
+    "INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only,"
+    " username, access_key_id, error_code, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# SQLite: after this many records, the writer copies the WAL into the database file
+# (`wal_checkpoint(PASSIVE)`) once their batch's waiters are woken, so that no answer waits for a
+# checkpoint; SQLite's own automatic checkpoint would run inside the commit. About SQLite's default
+# of 1,000 WAL pages, so the WAL stays a few MB and is reused rather than grown.
+CHECKPOINT_EVERY = 2_000
+
+
+@dataclass(eq=False)
+class _Entry:
+    row: dict[str, Any]
+    companions: Sequence[Companion]
+    waiter: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+
+
 class AuditWriter:
     def __init__(self, database: HasEngine, *, max_batch: int = 512) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._database = database
         self._max_batch = max_batch
-        self._pending: deque[tuple[dict[str, Any], Sequence[Companion], asyncio.Future[None]]] = deque()
-        self._wakeup: asyncio.Event | None = None
-        self._drainer: asyncio.Task[None] | None = None
+        self._lock = threading.Lock()
+        # Lists of records handed to the writer thread (one per event loop iteration); None: close.
+        self._inbox: queue.SimpleQueue[list[_Entry] | None] = queue.SimpleQueue()
+        # Records of the current event loop iteration, per loop, not yet handed to the writer thread.
+        self._staged: dict[asyncio.AbstractEventLoop, list[_Entry]] = {}
+        self._thread: threading.Thread | None = None
         self._closing = False
+        engine = database.engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        columns = AuditEvent.__table__.c
+        self._binders = [
+            (name, columns[name].type.dialect_impl(engine.dialect).bind_processor(engine.dialect)) for name in _COLUMNS
+        ]
 
     def start(self) -> None:
-        """Start the draining task on the running event loop (`write` also starts it on first use)."""
-        if self._closing:
-            raise RuntimeError("the audit writer is closed")
-        if self._drainer is None or self._drainer.done():
-            self._wakeup = asyncio.Event()
-            self._drainer = asyncio.get_running_loop().create_task(self._drain(), name="audit-writer")
+        """Start the writer thread (`write` also starts it on first use)."""
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the audit writer is closed")
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+                self._thread.start()
 
     async def write(self, record: dict[str, Any], companions: Sequence[Companion] = ()) -> None:
         """Return once `record` (and its companions) is committed; raise `AuditWriteError` if it could not be."""
         row = row_for(record)
-        self.start()
-        assert self._wakeup is not None
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, companions, waiter))
-        self._wakeup.set()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        if self._closing:
+            raise RuntimeError("the audit writer is closed")
+        staged = self._staged.get(loop)
+        if staged is None:
+            # The first record of this loop iteration: hand everything staged in it to the writer
+            # thread at once, so records queued together go into one batch.
+            staged = self._staged[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        staged.append(_Entry(row, companions, waiter, loop))
         await waiter
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        entries = self._staged.pop(loop, [])
+        if not entries:
+            return
+        if self._thread is None or not self._thread.is_alive():
+            try:
+                self.start()
+            except RuntimeError as exc:
+                _wake([entry.waiter for entry in entries], str(exc), None)
+                return
+        self._inbox.put(entries)
 
     def write_blocking(self, record: dict[str, Any], companions: Sequence[Companion] = ()) -> None:
         """Commit `record` in its own transaction on the calling thread (for code off the event loop)."""
         try:
-            self._insert([row_for(record)], list(companions))
+            with self._database.engine.connect() as connection:
+                self._insert(connection, [row_for(record)], list(companions))
         except Exception as exc:
             raise AuditWriteError(f"audit record {record.get('eventID')} was not stored") from _without_parameters(exc)
 
     async def aclose(self) -> None:
-        """Commit what is queued, then stop the draining task."""
-        self._closing = True
-        if self._drainer is None:
-            return
-        assert self._wakeup is not None
-        self._wakeup.set()
-        await self._drainer
+        """Commit what is queued, then stop the writer thread."""
+        self._hand_over(asyncio.get_running_loop())
+        with self._lock:
+            self._closing = True
+            thread, self._thread = self._thread, None
+        self._inbox.put(None)
+        if thread is not None:
+            await asyncio.to_thread(thread.join)
 
-    async def _drain(self) -> None:
-        assert self._wakeup is not None
+    def _run(self) -> None:
+        """The writer thread: commit everything waiting (up to `max_batch`) in one transaction, wake
+        that batch's waiters, repeat. Records that arrive while a batch commits form the next one."""
+        pending: deque[_Entry] = deque()
+        closing = False
+        connection: Connection | None = None
+        since_checkpoint = 0
         try:
             while True:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                while self._pending:
-                    await self._commit_batch()
-                if self._closing:
-                    return
+                if not pending and not closing:
+                    closing = self._receive(pending, self._inbox.get())
+                while True:  # everything handed over meanwhile
+                    try:
+                        handed = self._inbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    closing = self._receive(pending, handed) or closing
+                if not pending:
+                    if closing:
+                        return
+                    continue
+                count = min(len(pending), self._max_batch)
+                batch = [pending.popleft() for _ in range(count)]
+                try:
+                    if connection is None:
+                        connection = self._connect()
+                    rows = [entry.row for entry in batch]
+                    companions = [companion for entry in batch for companion in entry.companions]
+                    self._insert(connection, rows, companions)
+                except Exception as exc:
+                    if connection is not None:
+                        # It may be broken; the next batch takes a fresh one.
+                        with contextlib.suppress(Exception):
+                            connection.close()
+                        connection = None
+                    _settle(batch, f"a batch of {count} audit records was not stored", _without_parameters(exc))
+                else:
+                    _settle(batch)
+                    since_checkpoint += count
+                    if self._sqlite and since_checkpoint >= CHECKPOINT_EVERY and connection is not None:
+                        since_checkpoint = 0
+                        _checkpoint(connection)
         finally:
-            # Cancelled or broken: nobody may wait forever for a commit that will not come.
-            while self._pending:
-                _row, _companions, waiter = self._pending.popleft()
-                if not waiter.done():
-                    waiter.set_exception(AuditWriteError("the audit writer stopped before storing this record"))
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.close()
+            # Broken or closed: nobody may wait forever for a commit that will not come.
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._receive(pending, self._inbox.get_nowait())
+            _settle(list(pending), "the audit writer stopped before storing this record")
 
-    async def _commit_batch(self) -> None:
-        count = min(len(self._pending), self._max_batch)
-        batch = [self._pending.popleft() for _ in range(count)]
-        try:
-            rows = [row for row, _companions, _waiter in batch]
-            companions = [companion for _row, companions, _waiter in batch for companion in companions]
-            await asyncio.to_thread(self._insert, rows, companions)
-        except BaseException as exc:
-            # Also on cancellation: the batch's waiters must hear something, and failing is safe.
-            for _row, _companions, waiter in batch:
-                if not waiter.done():
-                    error = AuditWriteError(f"a batch of {count} audit records was not stored")
-                    error.__cause__ = _without_parameters(exc)
-                    waiter.set_exception(error)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for _row, _companions, waiter in batch:
-            if not waiter.done():  # done: its request was cancelled meanwhile
-                waiter.set_result(None)
+    @staticmethod
+    def _receive(pending: deque[_Entry], handed: list[_Entry] | None) -> bool:
+        """Queue what was handed over; True for the closing mark."""
+        if handed is None:
+            return True
+        pending.extend(handed)
+        return False
 
-    def _insert(self, rows: list[dict[str, Any]], companions: Sequence[Companion] = ()) -> None:
-        with self._database.engine.begin() as connection:
-            connection.execute(insert(AuditEvent), rows)
+    def _connect(self) -> Connection:
+        connection = self._database.engine.connect()
+        if self._sqlite:
+            # This connection's commits never checkpoint: the writer does, between batches.
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            connection.commit()
+        return connection
+
+    def _insert(self, connection: Connection, rows: list[dict[str, Any]], companions: Sequence[Companion] = ()) -> None:
+        with connection.begin():
+            if self._sqlite:
+                # The driver's executemany with one prepared statement: no SQL compilation or
+                # per-row parameter processing beyond the column types' own binding.
+                values = [
+                    tuple(row[name] if bind is None else bind(row[name]) for name, bind in self._binders)
+                    for row in rows
+                ]
+                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.executemany(_SQLITE_INSERT, values)
+                finally:
+                    cursor.close()
+            else:
+                connection.execute(insert(AuditEvent), rows)
             for companion in companions:
                 try:
                     companion(connection)
@@ -136,6 +238,40 @@ class AuditWriter:
                     # SQLite undoes just the failed statement; on PostgreSQL the commit then fails and
                     # so does the batch, which is the safe way round.
                     log.error("a write accompanying an audit record failed: %s", _without_parameters(exc))
+
+
+def _settle(batch: Sequence[_Entry], failure: str | None = None, cause: BaseException | None = None) -> None:
+    """Wake `batch`'s waiters on their event loops, one hand-off per loop; with `failure`, each gets
+    an `AuditWriteError` saying so."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for entry in batch:
+        by_loop.setdefault(entry.loop, []).append(entry.waiter)
+    for loop, waiters in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting there
+            loop.call_soon_threadsafe(_wake, waiters, failure, cause)
+
+
+def _wake(waiters: list[asyncio.Future[None]], failure: str | None, cause: BaseException | None) -> None:
+    for waiter in waiters:
+        if waiter.done():  # its request was cancelled meanwhile
+            continue
+        if failure is None:
+            waiter.set_result(None)
+        else:
+            error = AuditWriteError(failure)
+            error.__cause__ = cause
+            waiter.set_exception(error)
+
+
+def _checkpoint(connection: Connection) -> None:
+    """Copy the WAL into the database file without waiting for readers or writers; a checkpoint that
+    cannot finish now is completed by a later one."""
+    try:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        connection.commit()
+    except DBAPIError as exc:
+        log.warning("WAL checkpoint failed: %s", _without_parameters(exc))
+        connection.rollback()
 
 
 def _without_parameters(exc: BaseException) -> BaseException:
