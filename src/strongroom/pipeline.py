@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from botocore.model import ServiceModel
 
-from strongroom.audit.record import build_record
+from strongroom.audit.record import build_record, random_uuid
 from strongroom.audit.writer import COMPANIONS
 from strongroom.auth.authenticate import authenticate
 from strongroom.auth.authorize import authorize
@@ -60,7 +59,7 @@ class RequestPipeline:
 
     async def handle(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         ctx = RequestContext(
-            request_id=str(uuid.uuid4()),
+            request_id=random_uuid(),
             request=request,
             clock=self.runtime.clock,
             received_at=self.runtime.clock.now(),

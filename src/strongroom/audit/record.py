@@ -8,7 +8,7 @@ Request and response values pass through `redact` first, so no secret reaches th
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,7 +62,7 @@ def build_record(
     else:
         record["responseElements"] = redact(operation.output_shape, output, extra_sensitive=extra)
     record["requestID"] = ctx.request_id
-    record["eventID"] = str(uuid.uuid4())
+    record["eventID"] = random_uuid()
     record["readOnly"] = read_only
     if ctx.resources:
         record["resources"] = [dict(resource) for resource in ctx.resources]
@@ -126,7 +126,19 @@ def format_time(when: datetime) -> str:
     """UTC in CloudTrail's `YYYY-MM-DDThh:mm:ssZ`."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime(TIME_FORMAT)
+    elif when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    # TIME_FORMAT without strftime, which costs more than the rest of this function.
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID string, as `str(uuid.uuid4())` makes it at less than half the cost."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    digits = raw.hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def row_for(record: dict[str, Any]) -> dict[str, Any]:

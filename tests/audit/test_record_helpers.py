@@ -1,0 +1,26 @@
+"""The record's cheap helpers say what the standard library would."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+from strongroom.audit.record import TIME_FORMAT, format_time, random_uuid
+
+
+def test_random_uuid_is_a_version_4_uuid_string() -> None:
+    made = {random_uuid() for _ in range(1000)}
+    assert len(made) == 1000
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+
+
+def test_format_time_matches_strftime_for_utc_other_zones_and_naive_times() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    assert format_time(when) == when.strftime(TIME_FORMAT) == "2026-01-02T03:04:05Z"
+    east = when.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert format_time(east) == "2026-01-02T03:04:05Z"
+    assert format_time(when.replace(tzinfo=None)) == "2026-01-02T03:04:05Z"
+    assert format_time(datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC)) == "0999-12-31T23:59:59Z"
