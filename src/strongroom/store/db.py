@@ -122,7 +122,7 @@ class Database:
         if self._dialect == "sqlite" and self._sqlite_path not in (None, "", ":memory:"):
             connection = getattr(self._revision_readers, "connection", None)
             if connection is None:
-                connection = self._open_revision_reader()
+                connection = self._open_revision_reader(self._sqlite_path)
             row = connection.execute("SELECT value FROM cache_revisions WHERE name = ?", (name,)).fetchone()
         else:
             with self._engine.connect() as sa_connection:
@@ -131,10 +131,10 @@ class Database:
                 ).first()
         return None if row is None else int(row[0])
 
-    def _open_revision_reader(self) -> sqlite3.Connection:
+    def _open_revision_reader(self, path: str) -> sqlite3.Connection:
         # Autocommit: each read is its own snapshot, and no read transaction stays open between requests.
         connection = sqlite3.connect(
-            self._sqlite_path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         with self._revision_lock:
             self._revision_connections.append(connection)
