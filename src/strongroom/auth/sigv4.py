@@ -194,7 +194,7 @@ def _check_payload(request: HttpRequest, claim: SigV4Claim) -> None:
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.",
             presigned=claim.presigned,
         )
-    actual = hashlib.sha256(request.body).hexdigest()
+    actual = request.body_sha256
     if not hmac.compare_digest(actual.encode("ascii"), given.lower().encode("ascii")):
         raise AuthFailure(
             AuthFailureKind.PAYLOAD_HASH_MISMATCH,
@@ -313,7 +313,7 @@ def _build_claim(
         payload_hash = UNSIGNED_PAYLOAD  # S3 presigned URLs never sign a body they cannot know
     else:
         # Other services' presigned URLs move the body into the query and sign an empty body.
-        payload_hash = hashlib.sha256(request.body).hexdigest()
+        payload_hash = request.body_sha256
     return SigV4Claim(
         access_key_id=access_key_id,
         date=date,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import parse_qsl
 
 
@@ -42,6 +44,11 @@ class HttpRequest:
     query_string: str = ""
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
+
+    @cached_property
+    def body_sha256(self) -> str:
+        """The hex SHA-256 of the body, computed once per request (the body is immutable bytes)."""
+        return hashlib.sha256(self.body).hexdigest()
 
     def query_params(self) -> list[tuple[str, str]]:
         """The decoded query-string pairs, in order, blanks kept."""

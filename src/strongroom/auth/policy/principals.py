@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 from strongroom.auth.policy.errors import MalformedPolicy
@@ -54,6 +55,11 @@ class Caller:
 
     @classmethod
     def of(cls, arn: str, account: str, *, is_root: bool, issuer_arn: str | None) -> Caller:
+        # A pure function of its four arguments: each caller is derived once, not on every request.
+        return _caller(arn, account, is_root, issuer_arn)
+
+    @classmethod
+    def _derive(cls, arn: str, account: str, is_root: bool, issuer_arn: str | None) -> Caller:
         role_key = None
         session = _SESSION_ARN.match(arn)
         issuer_role = _ROLE_ARN.match(issuer_arn) if issuer_arn else None
@@ -64,6 +70,11 @@ class Caller:
         if issuer_arn is None and session:
             issuer_arn = f"arn:aws:iam::{session.group(1)}:role/{session.group(2)}"
         return cls(arn, account, is_root, issuer_arn, role_key)
+
+
+@lru_cache(maxsize=4096)
+def _caller(arn: str, account: str, is_root: bool, issuer_arn: str | None) -> Caller:
+    return Caller._derive(arn, account, is_root, issuer_arn)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,19 @@ def context_keys(context: Mapping[str, str] | None) -> dict[str, ConditionValue]
 
 
 def key_keys(facts: KeyFacts) -> dict[str, ConditionValue]:
+    """The condition keys the key itself sets (a fresh dict)."""
+    return dict(_shared_key_keys(facts))
+
+
+def _shared_key_keys(facts: KeyFacts) -> Mapping[str, ConditionValue]:
+    """key_keys computed once per KeyFacts, shared: only ever merged into a new mapping."""
+    cached = facts.derived.get("condition_keys")
+    if cached is None:
+        cached = facts.derived["condition_keys"] = _key_keys(facts)
+    return cached
+
+
+def _key_keys(facts: KeyFacts) -> dict[str, ConditionValue]:
     key = facts.key
     keys: dict[str, ConditionValue] = {
         "kms:KeySpec": key.key_spec, "kms:KeyUsage": key.key_usage, "kms:KeyOrigin": key.origin,
@@ -244,7 +257,7 @@ def authorize_key(
     grant: GrantAsk | None = None,
 ) -> None:
     """Allow `action` on the key, or raise AccessDeniedException in AWS's words."""
-    _set_condition_keys(ctx, {**keys, **key_keys(facts)})
+    _set_condition_keys(ctx, {**keys, **_shared_key_keys(facts)})
     denied = first_denial(
         ctx, action, [facts.arn], resource_policy=facts.policy(), resource_policy_required=True,
         resource_account=facts.key.account_id,
@@ -262,7 +275,7 @@ def authorize_key(
 
 def allowed_by_policies(ctx: RequestContext, action: str, facts: KeyFacts, keys: Mapping[str, ConditionValue]) -> bool:
     """Whether the key policy (and IAM where it delegates) allows `action`, grants aside."""
-    _set_condition_keys(ctx, {**keys, **key_keys(facts)})
+    _set_condition_keys(ctx, {**keys, **_shared_key_keys(facts)})
     return first_denial(
         ctx, action, [facts.arn], resource_policy=facts.policy(), resource_policy_required=True,
         resource_account=facts.key.account_id,

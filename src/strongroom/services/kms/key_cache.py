@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,6 +58,9 @@ class KeyFacts:
     tags: dict[str, str]
     aliases: list[str]
     materials: Mapping[str, MaterialRef] = field(default_factory=dict)
+    # Values derived from the fields above (which are never changed once read), computed on first use:
+    # cached facts are replaced, not updated, when the key cache revision moves.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def arn(self) -> str:
