@@ -12,10 +12,11 @@ from IAM's cache) and, for IAM users, their tags.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from strongroom.auth.policy import (
     AuthorizationRequest,
+    ConditionValue,
     Decision,
     PolicyDocument,
     PolicyKind,
@@ -131,7 +132,8 @@ def first_denial(
     ):
         return None
     policies, user_tags = _stored_identity(ctx, principal)
-    context = condition_context(ctx, principal_tags=user_tags)
+    # Built on first use: only statements with conditions or policy variables read it.
+    context = _LazyContext(lambda: condition_context(ctx, principal_tags=user_tags))
     sessions = session_documents(principal)
     for resource, owner in zip(resources, owners, strict=True):
         request = AuthorizationRequest(
@@ -153,5 +155,36 @@ def first_denial(
             resource_policy_required=resource_policy_required,
         )
         if not decision.allowed:
+            context.materialize()  # what the request was decided on, whatever ctx becomes later
             return request, decision
     return None
+
+
+class _LazyContext(Mapping[str, ConditionValue]):
+    """A request's condition keys, computed on first access and kept (within one first_denial)."""
+
+    __slots__ = ("_build", "_keys")
+
+    def __init__(self, build: Callable[[], dict[str, ConditionValue]]) -> None:
+        self._build = build
+        self._keys: dict[str, ConditionValue] | None = None
+
+    def materialize(self) -> dict[str, ConditionValue]:
+        if self._keys is None:
+            self._keys = self._build()
+        return self._keys
+
+    def __getitem__(self, key: str) -> ConditionValue:
+        return self.materialize()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.materialize())
+
+    def __len__(self) -> int:
+        return len(self.materialize())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.materialize()
+
+    def __repr__(self) -> str:
+        return repr(self.materialize())

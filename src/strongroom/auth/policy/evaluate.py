@@ -78,6 +78,8 @@ def _applies(statement: Statement, request: AuthorizationRequest) -> bool:
         matched = statement.resources.matches(request.resource, request.variable)
         if matched is None or matched == statement.not_resource:
             return False
+    if not statement.conditions:
+        return True
     context, lookup = request.lowered_context, request.variable
     return all(condition.holds(context, lookup) for condition in statement.conditions)
 

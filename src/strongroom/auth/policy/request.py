@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 from strongroom.auth.policy.conditions import as_text
@@ -36,7 +37,6 @@ class AuthorizationRequest:
     resource_account: str | None = None
     session_issuer_arn: str | None = None
     caller: Caller = field(init=False, repr=False, compare=False)
-    lowered_context: Mapping[str, ConditionValue] = field(init=False, repr=False, compare=False)
     lowered_action: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -46,12 +46,17 @@ class AuthorizationRequest:
             is_root=self.principal_is_root,
             issuer_arn=self.session_issuer_arn,
         )
-        lowered = {key.lower(): value for key, value in self.context.items()}
-        lowered.setdefault("aws:principalarn", caller.issuer_arn or self.principal_arn)
-        lowered.setdefault("aws:principalaccount", self.principal_account)
         object.__setattr__(self, "caller", caller)
-        object.__setattr__(self, "lowered_context", lowered)
         object.__setattr__(self, "lowered_action", self.action.lower())
+
+    @cached_property
+    def lowered_context(self) -> Mapping[str, ConditionValue]:
+        """`context` with lower-cased keys; built on first use (statements without conditions or
+        policy variables never read it)."""
+        lowered = {key.lower(): value for key, value in self.context.items()}
+        lowered.setdefault("aws:principalarn", self.caller.issuer_arn or self.principal_arn)
+        lowered.setdefault("aws:principalaccount", self.principal_account)
+        return lowered
 
     @property
     def is_cross_account(self) -> bool:
