@@ -165,8 +165,8 @@ def signing_key(secret_access_key: str, date: str, region: str, service: str) ->
 
 def _check_time(claim: SigV4Claim, now: datetime) -> None:
     # Comparisons are arranged so nothing is ever added to a client's date (which could overflow).
-    stamp = _fmt(claim.amz_date)
     if claim.amz_date > now + MAX_CLOCK_SKEW:
+        stamp = _fmt(claim.amz_date)
         raise AuthFailure(
             AuthFailureKind.REQUEST_EXPIRED,
             f"Signature not yet current: {stamp} is still later than {_fmt(now + MAX_CLOCK_SKEW)} "
@@ -178,6 +178,7 @@ def _check_time(claim: SigV4Claim, now: datetime) -> None:
         if claim.amz_date < now - lifetime:
             raise AuthFailure(AuthFailureKind.PRESIGNED_EXPIRED, "Request has expired", presigned=True)
     elif claim.amz_date < now - MAX_CLOCK_SKEW:
+        stamp = _fmt(claim.amz_date)
         raise AuthFailure(
             AuthFailureKind.REQUEST_EXPIRED,
             f"Signature expired: {stamp} is now earlier than {_fmt(now - MAX_CLOCK_SKEW)} ({_fmt(now)} - 5 min.)",
@@ -296,10 +297,11 @@ def _build_claim(
     given_payload_hash: str | None,
 ) -> SigV4Claim:
     access_key_id, date, region, service = _parse_credential(credential, presigned)
-    if date != _day(amz_date):
+    day = _day(amz_date)
+    if date != day:
         raise _incomplete(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
-            f"'{date}' != '{_day(amz_date)}', from '{_fmt(amz_date)}'.",
+            f"'{date}' != '{day}', from '{_fmt(amz_date)}'.",
             presigned=presigned,
         )
     names = tuple(signed_headers.split(";"))

@@ -6,7 +6,10 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar, overload
 from urllib.parse import parse_qsl
+
+_T = TypeVar("_T")
 
 
 class Headers(Mapping[str, str]):
@@ -21,6 +24,16 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._store[name.lower()]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+
+    @overload
+    def get(self, name: str, default: str | _T, /) -> str | _T: ...
+
+    def get(self, name: str, default: object = None, /) -> object:
+        # Mapping.get goes through __getitem__ and a KeyError: this is on every request, several times.
+        return self._store.get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._store
