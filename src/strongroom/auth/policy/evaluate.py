@@ -31,7 +31,7 @@ policy order: among several, the one with the smallest Sid is reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from strongroom.auth.policy.document import PolicyDocument, PolicyKind, Statement
@@ -95,7 +95,13 @@ def _grade(statement: Statement, request: AuthorizationRequest, has_boundary: bo
     return principals.match(request.caller)
 
 
-def _scan(policies: Iterable[PolicyDocument], request: AuthorizationRequest, has_boundary: bool) -> _Findings:
+# What no policy says; shared, read-only: _scan only notes into findings it made itself.
+_NOTHING = _Findings()
+
+
+def _scan(policies: Sequence[PolicyDocument], request: AuthorizationRequest, has_boundary: bool) -> _Findings:
+    if not policies:
+        return _NOTHING
     findings = _Findings()
     for policy in policies:
         for statement in policy.statements:
