@@ -93,6 +93,22 @@ def wait_for(condition: Callable[[], Any], seconds: float = 10.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
+def recorded_attempts(server: Server, rule_arn: str) -> int | None:
+    """How many failed attempts the store has recorded for a rule's pending delivery, once no attempt is under way.
+
+    Moving the clock while an attempt is still in flight would race it: the attempt is leased and the retry is
+    scheduled from whatever the clock reads when the attempt ends."""
+    engine = create_engine(server.store_url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT attempts, leased_until FROM events_deliveries WHERE rule_arn = :arn"), {"arn": rule_arn}
+            ).first()
+    finally:
+        engine.dispose()
+    return None if row is None or row.leased_until is not None else int(row.attempts)
+
+
 def dead_letters(server: Server, rule_arn: str) -> list[dict[str, Any]]:
     """The dead-letter records of a rule, read from the server's store."""
     url = server.store_url
@@ -178,9 +194,11 @@ def test_a_failing_endpoint_is_retried_on_clock_moves_then_dead_lettered(server:
         "DeadLetterConfig": {"Arn": "arn:aws:sqs:ap-southeast-2:123456789012:dlq"}})
     events.put_events(Entries=[{"Source": source, "DetailType": "t", "Detail": "{}"}])
     wait_for(lambda: len(receiver.to(path)) == 1)
+    assert wait_for(lambda: recorded_attempts(server, rule_arn) == 1)
     assert dead_letters(server, rule_arn) == []
     server.admin("clock", {"advance_seconds": 45})
     wait_for(lambda: len(receiver.to(path)) == 2)
+    assert wait_for(lambda: recorded_attempts(server, rule_arn) == 2)
     assert dead_letters(server, rule_arn) == []
     server.admin("clock", {"advance_seconds": 90})
     wait_for(lambda: len(receiver.to(path)) == 3)
