@@ -115,7 +115,9 @@ def deliver_one(runtime: Runtime, delivery_id: str) -> bool:
     with runtime.database.session() as session:
         row = session.get(EventDelivery, delivery_id)
         if row is not None:
-            _settle(session, row, outcome, runtime.clock.now())
+            # Backoff counts from when the attempt began: a clock moved while it was in flight must not
+            # postpone the retry.
+            _settle(session, row, outcome, now)
     return True
 
 
