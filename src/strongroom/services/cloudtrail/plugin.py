@@ -6,10 +6,8 @@ multi-region trail's shadows are reached). Changes are only accepted in the trai
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +17,8 @@ from strongroom.errors import ServiceError
 from strongroom.regions import arn
 from strongroom.services.base import ResourceResolver, Service
 from strongroom.services.cloudtrail.tables import CloudTrailTrail
-
-if TYPE_CHECKING:
-    from strongroom.runtime import Runtime
+from strongroom.services.request_store import runtime_of as runtime_of
+from strongroom.services.request_store import transaction as transaction
 
 service = Service("cloudtrail")
 
@@ -30,17 +27,6 @@ _TRAIL_ARN = re.compile(r"arn:(aws[a-z-]*):cloudtrail:([a-z0-9-]+):(\d{12}):trai
 _NAME_CHARACTERS = re.compile(r"[A-Za-z0-9._-]+")
 _ADJACENT_SPECIALS = re.compile(r"[._-]{2}")
 _IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-
-
-@contextlib.contextmanager
-def transaction(ctx: RequestContext) -> Iterator[Session]:
-    with runtime_of(ctx).database.session() as session:
-        yield session
-
-
-def runtime_of(ctx: RequestContext) -> Runtime:
-    assert ctx.runtime is not None
-    return ctx.runtime
 
 
 def trail_arn(region: str, account_id: str, name: str) -> str:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -23,27 +21,14 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.regions import arn
 from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsKeyMaterial
-
-if TYPE_CHECKING:
-    from strongroom.runtime import Runtime
+from strongroom.services.request_store import runtime_of as runtime_of
+from strongroom.services.request_store import transaction as transaction
 
 _KEY_ID = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
 _KMS_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]*):(\d{12}):(key|alias)/(.+)")
 
 CURRENT = "CURRENT"
 NON_CURRENT = "NON_CURRENT"
-
-
-@contextlib.contextmanager
-def transaction(ctx: RequestContext) -> Iterator[Session]:
-    assert ctx.runtime is not None
-    with ctx.runtime.database.session() as session:
-        yield session
-
-
-def runtime_of(ctx: RequestContext) -> Runtime:
-    assert ctx.runtime is not None
-    return ctx.runtime
 
 
 def key_arn(region: str, account_id: str, key_id: str) -> str:
