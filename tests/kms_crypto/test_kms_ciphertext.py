@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from strongroom.errors import ServiceError
 from strongroom.services.kms.crypto import (
@@ -12,6 +16,7 @@ from strongroom.services.kms.crypto import (
     decrypt_symmetric,
     encode_context,
     encrypt_symmetric,
+    hazmat,
     read_header,
     rsa_encrypt,
 )
@@ -163,3 +168,64 @@ def test_only_key_ids_are_accepted_for_the_header(key_material: bytes, key_id: s
     with pytest.raises(ServiceError) as caught:
         encrypt_symmetric(key_material, key_id=key_id, material_id=MATERIAL_ID, plaintext=b"x", context={})
     assert caught.value.code == "KMSInternalException"
+
+
+# Blobs made by the first release of the format, with salt a5.. and nonce 5a.. under material 00 01 .. 1f:
+# every later version must read them and, given the same randomness, write them byte for byte.
+GOLDEN_MATERIAL = bytes(range(32))
+GOLDEN_SALT, GOLDEN_NONCE = b"\xa5" * 16, b"\x5a" * 12
+GOLDEN_BLOBS = [
+    (
+        KEY_ID,
+        CONTEXT,
+        b"golden plaintext",
+        "53524b01001234abcd12ab34cd56ef1234567890abffffffffffffffff0123456789abcdef0123456789abcdef0123456789abcdef"
+        "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a55a5a5a5a5a5a5a5a5a5a5a5a4b0d134b6c40cea6cb6eb244c01cf89dfdbc6f3015ce47bd98"
+        "e3a1312f3aca94",
+    ),
+    (
+        MRK_ID,
+        {},
+        b"",
+        "53524b01011234abcd12ab34cd56ef1234567890abffffffffffffffff0123456789abcdef0123456789abcdef0123456789abcdef"
+        "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a55a5a5a5a5a5a5a5a5a5a5a5ac063dd3ebcb0dfcd5e9e51a1d6f225ab",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key_id", "context", "plaintext", "blob_hex"), GOLDEN_BLOBS)
+def test_blobs_of_the_first_release_still_decrypt(
+    key_id: str, context: dict[str, str], plaintext: bytes, blob_hex: str
+) -> None:
+    blob = bytes.fromhex(blob_hex)
+    assert read_header(blob) == CiphertextHeader(key_id, MATERIAL_ID)
+    assert decrypt_symmetric(GOLDEN_MATERIAL, blob, context) == plaintext
+
+
+@pytest.mark.parametrize(("key_id", "context", "plaintext", "blob_hex"), GOLDEN_BLOBS)
+def test_the_format_is_unchanged_byte_for_byte(
+    monkeypatch: pytest.MonkeyPatch, key_id: str, context: dict[str, str], plaintext: bytes, blob_hex: str
+) -> None:
+    randomness = bytearray(GOLDEN_SALT + GOLDEN_NONCE)
+
+    def next_random_bytes(length: int) -> bytes:
+        taken = bytes(randomness[:length])
+        del randomness[:length]
+        return taken
+
+    monkeypatch.setattr(hazmat, "random_bytes", next_random_bytes)
+    blob = encrypt_symmetric(
+        GOLDEN_MATERIAL, key_id=key_id, material_id=MATERIAL_ID, plaintext=plaintext, context=context
+    )
+    assert not randomness
+    assert blob.hex() == blob_hex
+
+
+def test_the_format_matches_its_description() -> None:
+    """The layout and derivation the module docstring states, rebuilt from `cryptography` alone."""
+    key_id, context, plaintext, blob_hex = GOLDEN_BLOBS[0]
+    header = MARKER + b"\x00" + uuid.UUID(key_id).bytes + bytes.fromhex(MATERIAL_ID) + GOLDEN_SALT + GOLDEN_NONCE
+    info = b"strongroom kms symmetric blob v1\x00" + header[4:53]
+    message_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=GOLDEN_SALT, info=info).derive(GOLDEN_MATERIAL)
+    sealed = AESGCM(message_key).encrypt(GOLDEN_NONCE, plaintext, header + encode_context(context))
+    assert (header + sealed).hex() == blob_hex
