@@ -7,13 +7,15 @@ account root may do anything in its own account that no resource policy denies.
 
 Cost per request: nothing for the root acting in its own account without a resource policy; for
 anyone else one store transaction reading which policies apply (their compiled documents come
-from IAM's cache) and, for IAM users, their tags.
+from IAM's cache) and, for IAM users, their tags. A decision that read no condition key is
+remembered (`strongroom.auth.decisions`) and not evaluated again for the same policies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from strongroom.auth.decisions import decisions, documents_key
 from strongroom.auth.policy import (
     AuthorizationRequest,
     ConditionValue,
@@ -135,7 +137,17 @@ def first_denial(
     # Built on first use: only statements with conditions or policy variables read it.
     context = _LazyContext(lambda: condition_context(ctx, principal_tags=user_tags))
     sessions = session_documents(principal)
+    documents = (policies.identity, policies.boundary, sessions, resource_policy)
+    shared_key = (
+        principal.arn, principal.account_id, principal.is_root, principal.role_arn, action,
+        documents_key(policies.identity), documents_key(policies.boundary), documents_key(sessions),
+        documents_key(resource_policy), resource_policy_required,
+    )
     for resource, owner in zip(resources, owners, strict=True):
+        key = (*shared_key, resource, owner)
+        decision = decisions.get(key)
+        if decision is not None and decision.allowed:
+            continue
         request = AuthorizationRequest(
             principal_arn=principal.arn,
             principal_account=principal.account_id,
@@ -146,14 +158,17 @@ def first_denial(
             resource_account=owner,
             session_issuer_arn=principal.role_arn,
         )
-        decision = evaluate(
-            request,
-            identity_policies=policies.identity,
-            resource_policy=resource_policy,
-            session_policies=sessions,
-            permissions_boundary=policies.boundary,
-            resource_policy_required=resource_policy_required,
-        )
+        if decision is None:
+            decision = evaluate(
+                request,
+                identity_policies=policies.identity,
+                resource_policy=resource_policy,
+                session_policies=sessions,
+                permissions_boundary=policies.boundary,
+                resource_policy_required=resource_policy_required,
+            )
+            if not request.read_context:
+                decisions.put(key, decision, documents)
         if not decision.allowed:
             context.materialize()  # what the request was decided on, whatever ctx becomes later
             return request, decision

@@ -59,6 +59,12 @@ class AuthorizationRequest:
         return lowered
 
     @property
+    def read_context(self) -> bool:
+        """Whether anything has read the condition keys (an evaluation that did not was decided
+        without them: see `strongroom.auth.decisions`)."""
+        return "lowered_context" in self.__dict__
+
+    @property
     def is_cross_account(self) -> bool:
         return self.resource_account is not None and self.resource_account != self.principal_account
 
