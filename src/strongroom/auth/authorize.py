@@ -6,8 +6,8 @@ credentials were issued with, and the resource's own policy when the service pas
 account root may do anything in its own account that no resource policy denies.
 
 Cost per request: nothing for the root acting in its own account without a resource policy; for
-anyone else one store transaction reading which policies apply (their compiled documents come
-from IAM's cache) and, for IAM users, their tags. A decision that read no condition key is
+anyone else the policies that apply and, for IAM users, their tags, read from the store once and
+then kept until IAM changes (the "iam" cache revision, bumped by triggers). A decision that read no condition key is
 remembered (`strongroom.auth.decisions`) and not evaluated again for the same policies.
 """
 
@@ -31,9 +31,12 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.iam.identity import NO_POLICIES, IdentityPolicies, identity_policies_for
 from strongroom.services.iam.queries import tags_of
+from strongroom.services.request_store import request_revision
+from strongroom.store.revision_cache import RevisionCache
 from strongroom.wire.specs import protocol_of
 
 STORED_SESSION_POLICY_LIMIT = 131072
+IAM_REVISION = "iam"
 
 
 def account_of(arn: str) -> str | None:
@@ -66,16 +69,27 @@ def session_documents(principal: Principal) -> tuple[PolicyDocument, ...] | None
     )
 
 
-def _stored_identity(ctx: RequestContext, principal: Principal) -> tuple[IdentityPolicies, Mapping[str, str] | None]:
+StoredIdentity = tuple[IdentityPolicies, Mapping[str, str] | None]
+# What applies to each caller, for as long as nothing in IAM changes (the "iam" cache revision).
+_identities: RevisionCache[tuple[str, str, str], StoredIdentity] = RevisionCache()
+
+
+def _stored_identity(ctx: RequestContext, principal: Principal) -> StoredIdentity:
     """The caller's identity policies and boundary, and an IAM user's current tags, in one transaction."""
     if principal.is_root:
         return NO_POLICIES, None
+    revision = request_revision(ctx, IAM_REVISION)
+    key = (principal.account_id, principal.type, principal.user_id)
+    cached = _identities.get(revision, key)
+    if cached is not None:
+        return cached
     assert ctx.runtime is not None
     with ctx.runtime.database.session() as session:
         policies = identity_policies_for(session, principal)
         tags = None
         if principal.type == "IAMUser":
             tags = {tag["Key"]: tag["Value"] for tag in tags_of(session, principal.user_id)}
+    _identities.put(revision, key, (policies, tags))
     return policies, tags
 
 

@@ -1,5 +1,6 @@
-"""A request's way to the store: the server's runtime and one database transaction, for the services
-whose operations need nothing more around them (IAM adds its ConcurrentModification answer)."""
+"""A request's way to the store: the server's runtime, one database transaction, for the services
+whose operations need nothing more around them (IAM adds its ConcurrentModification answer), and
+the store's cache revisions as the request first read them."""
 
 from __future__ import annotations
 
@@ -24,3 +25,16 @@ def runtime_of(ctx: RequestContext) -> Runtime:
 def transaction(ctx: RequestContext) -> Iterator[Session]:
     with runtime_of(ctx).database.session() as session:
         yield session
+
+
+_REVISIONS = "store.cache_revisions"
+
+
+def request_revision(ctx: RequestContext, name: str) -> int | None:
+    """Cache revision `name` (see `strongroom.store.tables.CacheRevision`), read once per request
+    for every area together: what a request caches or reuses is filed under the revisions it read
+    before reading anything else."""
+    revisions: dict[str, int] | None = ctx.extra.get(_REVISIONS)
+    if revisions is None:
+        revisions = ctx.extra[_REVISIONS] = runtime_of(ctx).database.revisions()
+    return revisions.get(name)

@@ -119,17 +119,19 @@ class Database:
     def revision(self, name: str) -> int | None:
         """The current value of cache revision `name` (see `CacheRevision`); None when it is missing,
         in which case nothing of that area may be cached."""
+        return self.revisions().get(name)
+
+    def revisions(self) -> dict[str, int]:
+        """Every cache revision's current value, in one read."""
         if self._dialect == "sqlite" and self._sqlite_path not in (None, "", ":memory:"):
             connection = getattr(self._revision_readers, "connection", None)
             if connection is None:
                 connection = self._open_revision_reader(self._sqlite_path)
-            row = connection.execute("SELECT value FROM cache_revisions WHERE name = ?", (name,)).fetchone()
+            rows = connection.execute("SELECT name, value FROM cache_revisions").fetchall()
         else:
             with self._engine.connect() as sa_connection:
-                row = sa_connection.execute(
-                    text("SELECT value FROM cache_revisions WHERE name = :name"), {"name": name}
-                ).first()
-        return None if row is None else int(row[0])
+                rows = list(sa_connection.execute(text("SELECT name, value FROM cache_revisions")))
+        return {str(name): int(value) for name, value in rows}
 
     def _open_revision_reader(self, path: str) -> sqlite3.Connection:
         # Autocommit: each read is its own snapshot, and no read transaction stays open between requests.

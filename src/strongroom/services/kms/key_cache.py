@@ -36,6 +36,7 @@ from strongroom.services.kms.store import (
     transaction,
 )
 from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsKeyMaterial, KmsTag
+from strongroom.services.request_store import request_revision
 
 MAX_POLICY_CHARACTERS = 32768
 REVISION = "kms"
@@ -164,8 +165,7 @@ def _memo(ctx: RequestContext) -> dict[tuple[str, ...], KeyFacts]:
 
 
 def _revision(ctx: RequestContext) -> int | None:
-    assert ctx.runtime is not None
-    return ctx.runtime.database.revision(REVISION)
+    return request_revision(ctx, REVISION)
 
 
 def _loaded(facts: KeyFacts) -> KeyFacts:
