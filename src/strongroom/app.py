@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -62,6 +63,7 @@ class StrongroomApp:
             if message["type"] == "lifespan.startup":
                 self.runtime.audit.start()
                 self.scheduler.start()
+                _freeze_startup_heap()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.scheduler.aclose()
@@ -69,6 +71,14 @@ class StrongroomApp:
                 self.runtime.database.dispose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _freeze_startup_heap() -> None:
+    """Keep what the worker built at start (service models, compiled validators, ~150,000 objects)
+    out of the cyclic garbage collector's full collections, which would otherwise walk all of it
+    and stall every request in flight for hundreds of milliseconds now and then."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _read_body(receive: Receive) -> bytes | None:
