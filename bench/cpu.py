@@ -94,6 +94,17 @@ async def _fixture(server: InProcess, operation: Operation, count: int) -> dict[
                 "EncryptionContext": {"bench": "decrypt", "request": str(i)}})
             blobs.append(base64.b64decode(reply["CiphertextBlob"]))
         return {"blobs": blobs}
+    if operation.name == "SSM GetParameter":
+        names = [f"/bench/parameter-{i}" for i in range(count)]
+        for name in names:
+            await server.call("ssm", "PutParameter", {"Name": name, "Value": os.urandom(24).hex(),
+                                                      "Type": "SecureString"})
+        return {"names": names}
+    if operation.name == "SecretsManager GetSecretValue":
+        names = [f"bench/secret-{i}" for i in range(count)]
+        for name in names:
+            await server.call("secretsmanager", "CreateSecret", {"Name": name, "SecretString": os.urandom(24).hex()})
+        return {"names": names}
     if operation.name in _SETUP:
         (name, params), = _SETUP[operation.name]
         return {"key_id": (await server.call("kms", name, params))["KeyMetadata"]["KeyId"]}

@@ -7,7 +7,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from botocore.model import OperationModel, ServiceModel
+    from sqlalchemy import Connection
 
     from strongroom.auth.principal import Principal
     from strongroom.clock import Clock
@@ -34,6 +37,10 @@ class RequestContext:
     extra: dict[str, Any] = field(default_factory=dict)
     # The server's shared machinery (database, barrier, clock, ...), for handlers.
     runtime: Runtime | None = None
+    # Audit records of calls made on the caller's behalf while handling this one (KMS for SSM), each
+    # with its companion writes: the pipeline commits them with this call's own record. None outside
+    # the pipeline, where such records are written at once.
+    additional_audit: list[tuple[dict[str, Any], Sequence[Callable[[Connection], None]]]] | None = None
 
     @property
     def account_id(self) -> str:

@@ -66,6 +66,7 @@ class RequestPipeline:
             source_ip=source_ip,
             user_agent=request.headers.get("user-agent", ""),
             runtime=self.runtime,
+            additional_audit=[],
         )
         if self._inline:
             outcome = self.prepare(ctx)
@@ -87,13 +88,22 @@ class RequestPipeline:
                 error=outcome.error,
             )
             try:
-                await self.runtime.audit.write(record, ctx.extra.get(COMPANIONS, ()))
+                await self._write_audit(ctx, record)
             except Exception:
                 log.exception("audit record for request %s could not be stored", ctx.request_id)
                 outcome.output, outcome.error = None, InternalFailure()
             else:
                 self._notify_listeners(record)
         return self.respond(ctx, outcome)
+
+    async def _write_audit(self, ctx: RequestContext, record: dict[str, Any]) -> None:
+        """Commit the call's record with those of calls made on its behalf (all in the same batch)."""
+        own = self.runtime.audit.write(record, ctx.extra.get(COMPANIONS, ()))
+        if not ctx.additional_audit:
+            await own
+            return
+        others = [self.runtime.audit.write(extra, companions) for extra, companions in ctx.additional_audit]
+        await asyncio.gather(own, *others)
 
     def _notify_listeners(self, record: dict[str, Any]) -> None:
         for listener in self.audit_listeners:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -33,3 +34,22 @@ def test_first_secure_string_makes_the_aws_managed_key(server: Any) -> None:
     denied(kms.encrypt, KeyId="alias/aws/ssm", Plaintext=b"x")
     ssm.put_parameter(Name=f"{name}-2", Value="again", Type="SecureString")
     assert kms.describe_key(KeyId="alias/aws/ssm")["KeyMetadata"]["KeyId"] == metadata["KeyId"]
+
+
+def test_the_kms_call_made_for_a_request_is_stored_before_it_answers(server: Any) -> None:
+    """AWS records KMS calls a service makes on the caller's behalf; ours are committed with the
+    calling request's own record, so both are in the store when the answer arrives."""
+    from tests.live.helpers import audit_records
+
+    ssm = server.client("ssm")
+    name = f"/kms-internal/{uuid.uuid4().hex}"
+    ssm.put_parameter(Name=name, Value="recorded", Type="SecureString")
+    reply = ssm.get_parameter(Name=name, WithDecryption=True)
+    records = audit_records(server, reply["ResponseMetadata"]["RequestId"])
+    by_source = {record["eventSource"]: record for record in records}
+    assert set(by_source) == {"ssm.amazonaws.com", "kms.amazonaws.com"}
+    assert by_source["ssm.amazonaws.com"]["eventName"] == "GetParameter"
+    decrypt = by_source["kms.amazonaws.com"]
+    assert decrypt["eventName"] == "Decrypt"
+    assert decrypt["sourceIPAddress"] == "ssm.amazonaws.com"
+    assert "Plaintext" not in json.dumps(decrypt["responseElements"] or {})

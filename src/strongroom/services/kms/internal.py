@@ -6,7 +6,7 @@ usage, key material), with `kms:ViaService = <service>.<region>.amazonaws.com` a
 in the request context. KMS's own errors (`ServiceError` with KMS codes: NotFoundException,
 DisabledException, KMSInvalidStateException, AccessDeniedException, InvalidCiphertextException, ...)
 are raised for the calling service to map to its own. Like AWS, each call is recorded as a KMS event
-whose source is the calling service.
+whose source is the calling service, committed with the calling request's own record.
 
     blob, key_arn = encrypt_as_caller(ctx, key_reference="alias/aws/ssm", plaintext=b"...",
                                       context={"PARAMETER_ARN": arn}, via_service="ssm")
@@ -52,8 +52,13 @@ def _audit(kms_ctx: RequestContext, output: dict[str, Any] | None, error: Servic
     read_only = operation.read_only if operation is not None else False
     record = build_record(kms_ctx, event_source=service.event_source, read_only=read_only, output=output,
                           error=error)
+    companions = kms_ctx.extra.get(COMPANIONS, ())
+    if kms_ctx.additional_audit is not None:
+        # Committed by the pipeline together with the calling request's own record, before it answers.
+        kms_ctx.additional_audit.append((record, companions))
+        return
     try:
-        kms_ctx.runtime.audit.write_blocking(record, kms_ctx.extra.get(COMPANIONS, ()))
+        kms_ctx.runtime.audit.write_blocking(record, companions)
     except AuditWriteError:
         raise InternalFailure() from None
 
