@@ -36,5 +36,6 @@ def request_revision(ctx: RequestContext, name: str) -> int | None:
     before reading anything else."""
     revisions: dict[str, int] | None = ctx.extra.get(_REVISIONS)
     if revisions is None:
-        revisions = ctx.extra[_REVISIONS] = runtime_of(ctx).database.revisions()
+        arrived = ctx.arrived if ctx.arrived > 0 else None
+        revisions = ctx.extra[_REVISIONS] = runtime_of(ctx).database.revisions(read_after=arrived)
     return revisions.get(name)
