@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-# `make bench` (MODE=scale or MODE=profile for the other modes; BENCH_ARGS="--duration 5 ..." for options).
+# `make bench` (MODE=scale, MODE=profile or MODE=cpu for the other modes; BENCH_ARGS="--duration 5 ..." for options).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
@@ -42,7 +42,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.installed-bench
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
-	$(BIN)/python -m bench.run $(if $(filter scale,$(MODE)),--scale) $(if $(filter profile,$(MODE)),--profile) $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(if $(filter scale,$(MODE)),--scale) $(if $(filter profile,$(MODE)),--profile) $(if $(filter cpu,$(MODE)),--cpu) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .strongroom .pytest_cache .hypothesis

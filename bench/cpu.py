@@ -1,6 +1,7 @@
 """CPU per request with the HTTP server taken out: signed requests handed to the ASGI app in-process.
 
-`make bench MODE=cpu` (or `python -m bench.cpu`). The app is the one `strongroom serve` runs (default
+`make bench MODE=cpu` (or `python -m bench.cpu --operations kms-encrypt`). The app is the one
+`strongroom serve` runs (default
 settings, SQLite, the audit writer thread running, every answer waiting for its durable record); the
 requests are signed by botocore just before they are sent, 32 in flight at a time. What is measured is
 the process's CPU time (all threads) per request, which is far steadier than req/s on a shared machine.
@@ -139,7 +140,7 @@ async def measure(operation: Operation, count: int, rounds: int, concurrency: in
             for _ in range(rounds):
                 params = [operation.params(fixture, i) for i in range(count)]
                 requests = server.sign(operation.service, operation.operation, params)
-                cpu, wall = await _round(server, requests, concurrency)
+                cpu, _wall = await _round(server, requests, concurrency)
                 cpu_us.append(cpu / count * 1e6)
             return {"operation": operation.name, "cpu_us": cpu_us, "median_us": statistics.median(cpu_us)}
         finally:
@@ -151,9 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--operations", default="KMS Encrypt,KMS Decrypt,KMS GenerateDataKey,KMS Sign")
+    parser.add_argument("--operations", default="KMS Encrypt,KMS Decrypt,KMS GenerateDataKey,KMS Sign,"
+                        "SSM GetParameter,SecretsManager GetSecretValue")
     args = parser.parse_args(argv)
-    wanted = [name.strip() for name in args.operations.split(",")]
+    from bench.run import select_operations  # here: bench.run imports this module
+
+    wanted = {operation.name for operation in select_operations(args.operations)}
     try:
         import uvloop
         uvloop.install()

@@ -1,6 +1,6 @@
 """`make bench`: every operation against every target, one target after the other, then the table,
 the ratios and the JSON file. `--scale` grows the stored work instead; `--profile` samples Strongroom
-under Encrypt load with py-spy.
+under Encrypt load with py-spy; `--cpu` measures CPU per request in-process.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from bench import profile, scale
+from bench import cpu, profile, scale
 from bench.load import LoadSettings, wrk_path
 from bench.measure import measure
 from bench.operations import OPERATIONS, Operation
@@ -31,6 +31,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--scale", action="store_true", help="grow stored keys and audit events (Strongroom only)")
     mode.add_argument("--profile", action="store_true", help="py-spy profile of Strongroom under Encrypt load")
+    mode.add_argument("--cpu", action="store_true",
+                      help="CPU per request in-process, without the HTTP server (see bench/cpu.py)")
     return parser.parse_args(argv)
 
 
@@ -91,6 +93,11 @@ def standard(args: argparse.Namespace, settings: LoadSettings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.cpu:
+        cpu_args = ["--requests", str(args.requests * 4)]
+        if args.operations:
+            cpu_args += ["--operations", args.operations]
+        return cpu.main(cpu_args)
     wrk_path()
     settings = LoadSettings(duration=args.duration, connections=args.connections, threads=args.threads)
     if args.scale:
