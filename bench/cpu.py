@@ -1,10 +1,10 @@
 """CPU per request with the HTTP server taken out: signed requests handed to the ASGI app in-process.
 
 `make bench MODE=cpu` (or `python -m bench.cpu --operations kms-encrypt`). The app is the one
-`strongroom serve` runs (default
-settings, SQLite, the audit writer thread running, every answer waiting for its durable record); the
-requests are signed by botocore just before they are sent, 32 in flight at a time. What is measured is
-the process's CPU time (all threads) per request, which is far steadier than req/s on a shared machine.
+`strongroom serve` runs (default settings, SQLite, the audit writer thread running, every answer
+waiting for its durable record); the requests are signed by botocore just before they are sent, 32 in
+flight at a time. What is measured is the process's CPU time (all threads) per request, which is far
+steadier than req/s on a shared machine.
 """
 
 from __future__ import annotations
