@@ -229,3 +229,18 @@ def test_the_format_matches_its_description() -> None:
     message_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=GOLDEN_SALT, info=info).derive(GOLDEN_MATERIAL)
     sealed = AESGCM(message_key).encrypt(GOLDEN_NONCE, plaintext, header + encode_context(context))
     assert (header + sealed).hex() == blob_hex
+
+
+def test_headers_of_many_keys_stay_apart(key_material: bytes) -> None:
+    """More keys than the header memos hold, each read back as itself (and each rejection repeated)."""
+    for _ in range(2):
+        for index in range(1500):
+            key_id = str(uuid.UUID(int=index * 7919 + 1))
+            material_id = f"{index:064x}"
+            blob = encrypt_symmetric(key_material, key_id=key_id, material_id=material_id, plaintext=b"x", context={})
+            assert read_header(blob) == CiphertextHeader(key_id, material_id)
+    blob = encrypt_symmetric(key_material, key_id=KEY_ID, material_id=MATERIAL_ID, plaintext=b"", context={})
+    altered = bytearray(blob)
+    altered[4] = 2
+    for _ in range(2):
+        assert_invalid_ciphertext(read_header, bytes(altered))

@@ -20,8 +20,8 @@ change to any header byte, any context entry or the body fails authentication.
 
 from __future__ import annotations
 
+import functools
 import re
-import struct
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,8 +33,13 @@ from strongroom.services.kms.crypto import errors, hazmat
 MARKER = b"SRK\x01"
 _UUID_KIND = 0
 _MRK_KIND = 1
-_HEADER = struct.Struct(">4sB16s32s16s12s")
-HEADER_SIZE = _HEADER.size
+_SALT_SIZE = 16
+_NONCE_SIZE = 12
+# Offsets of the header's parts (see the layout above): the ids are the key-id kind, key id and material id.
+_IDS_START = len(MARKER)
+_SALT_START = _IDS_START + 1 + 16 + 32
+_NONCE_START = _SALT_START + _SALT_SIZE
+HEADER_SIZE = _NONCE_START + _NONCE_SIZE
 TAG_SIZE = 16
 OVERHEAD = HEADER_SIZE + TAG_SIZE
 _KEY_BYTES = 32
@@ -53,16 +58,21 @@ class CiphertextHeader:
     material_id: str
 
 
+_EMPTY_CONTEXT = bytes(4)
+
+
 def encode_context(context: Mapping[str, str]) -> bytes:
     """Canonical encryption context: entry count, then per entry sorted by key, u32-length-prefixed UTF-8
     key and value. Length prefixes make {"ab": "c"} and {"a": "bc"} differ, unlike plain concatenation."""
+    if not context:
+        return _EMPTY_CONTEXT
     try:
-        entries = sorted((key.encode("utf-8"), value.encode("utf-8")) for key, value in context.items())
+        entries = sorted([(key.encode("utf-8"), value.encode("utf-8")) for key, value in context.items()])
     except (AttributeError, UnicodeEncodeError):
         raise errors.validation("Encryption context keys and values must be UTF-8 strings.") from None
-    parts = [struct.pack(">I", len(entries))]
+    parts = [len(entries).to_bytes(4, "big")]
     for key, value in entries:
-        parts += [struct.pack(">I", len(key)), key, struct.pack(">I", len(value)), value]
+        parts.append(len(key).to_bytes(4, "big") + key + len(value).to_bytes(4, "big") + value)
     return b"".join(parts)
 
 
@@ -72,30 +82,19 @@ def encrypt_symmetric(
     """Seal plaintext under a SYMMETRIC_DEFAULT key's material, bound to its encryption context."""
     if len(material) != _KEY_BYTES:
         raise errors.internal("Symmetric key material must be 32 bytes.")
-    header = _HEADER.pack(
-        MARKER,
-        *_pack_key_id(key_id),
-        _pack_material_id(material_id),
-        hazmat.random_bytes(16),
-        hazmat.random_bytes(12),
-    )
-    _, _, _, _, salt, nonce = _HEADER.unpack(header)
-    data_key = _message_key(material, header, salt)
-    return header + hazmat.aes_gcm_seal(data_key, nonce, plaintext, header + encode_context(context))
+    ids = _packed_ids(key_id, material_id)
+    salt_and_nonce = hazmat.random_bytes(_SALT_SIZE + _NONCE_SIZE)
+    header = MARKER + ids + salt_and_nonce
+    data_key = _message_key(material, ids, salt_and_nonce[:_SALT_SIZE])
+    sealed = hazmat.aes_gcm_seal(data_key, salt_and_nonce[_SALT_SIZE:], plaintext, header + encode_context(context))
+    return header + sealed
 
 
 def read_header(blob: bytes) -> CiphertextHeader:
     """The key id and material id of a blob, without material; InvalidCiphertextException if it is not ours."""
     if len(blob) < OVERHEAD or not blob.startswith(MARKER):
         raise errors.invalid_ciphertext()
-    _, kind, key_id_bytes, material_id_bytes, _, _ = _HEADER.unpack_from(blob)
-    if kind == _UUID_KIND:
-        key_id = str(uuid.UUID(bytes=key_id_bytes))
-    elif kind == _MRK_KIND:
-        key_id = "mrk-" + key_id_bytes.hex()
-    else:
-        raise errors.invalid_ciphertext()
-    return CiphertextHeader(key_id, material_id_bytes.hex())
+    return _unpacked_ids(blob[_IDS_START:_SALT_START])
 
 
 def decrypt_symmetric(material: bytes, blob: bytes, context: Mapping[str, str]) -> bytes:
@@ -104,20 +103,41 @@ def decrypt_symmetric(material: bytes, blob: bytes, context: Mapping[str, str]) 
     if len(material) != _KEY_BYTES:
         raise errors.invalid_ciphertext()
     header = blob[:HEADER_SIZE]
-    _, _, _, _, salt, nonce = _HEADER.unpack(header)
     try:
         aad = header + encode_context(context)
     except errors.ServiceError:
         raise errors.invalid_ciphertext() from None
+    data_key = _message_key(material, header[_IDS_START:_SALT_START], header[_SALT_START:_NONCE_START])
     try:
-        return hazmat.aes_gcm_open(_message_key(material, header, salt), nonce, blob[HEADER_SIZE:], aad)
+        return hazmat.aes_gcm_open(data_key, header[_NONCE_START:], blob[HEADER_SIZE:], aad)
     except InvalidTag:
         raise errors.invalid_ciphertext() from None
 
 
-def _message_key(material: bytes, header: bytes, salt: bytes) -> bytes:
+def _message_key(material: bytes, ids: bytes, salt: bytes) -> bytes:
     # info binds the derived key to the key id and material id (header bytes 4..52) as well.
-    return hazmat.hkdf_sha256(material, salt=salt, info=_DERIVATION_LABEL + header[4:53], length=_KEY_BYTES)
+    return hazmat.hkdf_sha256(material, salt=salt, info=_DERIVATION_LABEL + ids, length=_KEY_BYTES)
+
+
+# Both memos below are pure functions of their arguments (a blob's id bytes never mean anything else), so
+# no entry can go stale; they spare the regular expressions, UUID parsing and formatting per message.
+@functools.lru_cache(maxsize=1024)
+def _packed_ids(key_id: str, material_id: str) -> bytes:
+    """Header bytes 4..52 for a key and material: key-id kind, key id, material id."""
+    kind, key_id_bytes = _pack_key_id(key_id)
+    return bytes((kind,)) + key_id_bytes + _pack_material_id(material_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unpacked_ids(ids: bytes) -> CiphertextHeader:
+    kind, key_id_bytes, material_id_bytes = ids[0], ids[1:17], ids[17:]
+    if kind == _UUID_KIND:
+        key_id = str(uuid.UUID(bytes=key_id_bytes))
+    elif kind == _MRK_KIND:
+        key_id = "mrk-" + key_id_bytes.hex()
+    else:
+        raise errors.invalid_ciphertext()
+    return CiphertextHeader(key_id, material_id_bytes.hex())
 
 
 def _pack_key_id(key_id: str) -> tuple[int, bytes]:
