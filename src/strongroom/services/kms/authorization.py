@@ -12,10 +12,11 @@ aws:ResourceTag/..., ...) are put in `ctx.extra["condition_keys"]` for each key 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ from strongroom.services.kms.store import alias_arn, transaction
 from strongroom.services.kms.tables import KmsAlias, KmsKey
 
 SYMMETRIC = "SYMMETRIC_DEFAULT"
+_NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
 
 # Decided by IAM policies only (AWS: "IAM policy" is the only control for these).
 IAM_ONLY = frozenset({
@@ -53,12 +55,11 @@ _UNCONSTRAINED = frozenset({"DescribeKey", "RetireGrant", "GetPublicKey", "Sign"
                             "VerifyMac", "DeriveSharedSecret", "Encapsulate", "Decapsulate"})
 
 
-@dataclass(frozen=True)
-class GrantAsk:
+class GrantAsk(NamedTuple):
     """What a grant must cover: an operation, the request's encryption context, or a grant to create."""
 
     operation: str
-    context: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, str] = _NO_CONTEXT
     new_operations: Sequence[str] = ()
     new_constraints: Mapping[str, Mapping[str, str]] | None = None
 
@@ -182,8 +183,9 @@ def request_keys(ctx: RequestContext, name: str, params: Mapping[str, Any]) -> d
     return keys
 
 
-def _set_condition_keys(ctx: RequestContext, keys: Mapping[str, ConditionValue]) -> None:
-    ctx.extra[CONDITION_KEYS] = dict(keys)
+def _set_condition_keys(ctx: RequestContext, keys: Mapping[str, ConditionValue],
+                        key_keys: Mapping[str, ConditionValue] | None = None) -> None:
+    ctx.extra[CONDITION_KEYS] = {**keys, **key_keys} if key_keys else dict(keys)
 
 
 # --- grants ------------------------------------------------------------------------------------
@@ -257,7 +259,7 @@ def authorize_key(
     grant: GrantAsk | None = None,
 ) -> None:
     """Allow `action` on the key, or raise AccessDeniedException in AWS's words."""
-    _set_condition_keys(ctx, {**keys, **_shared_key_keys(facts)})
+    _set_condition_keys(ctx, keys, _shared_key_keys(facts))
     denied = first_denial(
         ctx, action, [facts.arn], resource_policy=facts.policy(), resource_policy_required=True,
         resource_account=facts.key.account_id,
@@ -275,7 +277,7 @@ def authorize_key(
 
 def allowed_by_policies(ctx: RequestContext, action: str, facts: KeyFacts, keys: Mapping[str, ConditionValue]) -> bool:
     """Whether the key policy (and IAM where it delegates) allows `action`, grants aside."""
-    _set_condition_keys(ctx, {**keys, **_shared_key_keys(facts)})
+    _set_condition_keys(ctx, keys, _shared_key_keys(facts))
     return first_denial(
         ctx, action, [facts.arn], resource_policy=facts.policy(), resource_policy_required=True,
         resource_account=facts.key.account_id,
@@ -425,6 +427,14 @@ _SPECIAL: dict[str, Callable[[RequestContext, Operation, dict[str, Any]], None]]
 }
 
 
+@functools.cache
+def _alias_operations() -> frozenset[str]:
+    # The plugin module sets this authorizer, so it is imported on first use rather than at the top.
+    from strongroom.services.kms.plugin import ALIAS_OPERATIONS
+
+    return ALIAS_OPERATIONS
+
+
 def authorize_kms_request(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
     """The KMS service's authorizer (see the module's docstring)."""
     check_tokens(ctx, params.get("GrantTokens"))
@@ -436,9 +446,6 @@ def authorize_kms_request(ctx: RequestContext, operation: Operation, params: dic
     if operation.name in IAM_ONLY or params.get("KeyId") is None:
         _iam_only(ctx, operation.action, keys)
         return
-    # The plugin module sets this authorizer, so it is imported here rather than at the top.
-    from strongroom.services.kms.plugin import ALIAS_OPERATIONS
-
-    facts = load_facts(ctx, params["KeyId"], aliases=operation.name in ALIAS_OPERATIONS)
+    facts = load_facts(ctx, params["KeyId"], aliases=operation.name in _alias_operations())
     context = params.get("EncryptionContext") or {}
     authorize_key(ctx, operation.action, facts, keys, GrantAsk(_grant_op(operation.action), context))

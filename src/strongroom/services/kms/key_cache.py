@@ -69,7 +69,12 @@ class KeyFacts:
 
     def policy(self) -> PolicyDocument:
         # Compiled documents are cached by text; the stored text was validated when it was set.
-        return PolicyDocument.parse(self.key.policy, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS)
+        document: PolicyDocument | None = self.derived.get("policy")
+        if document is None:
+            document = self.derived["policy"] = PolicyDocument.parse(
+                self.key.policy, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS
+            )
+        return document
 
     def current_material(self) -> MaterialRef | None:
         for material in self.materials.values():
