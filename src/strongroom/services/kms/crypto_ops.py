@@ -47,7 +47,7 @@ def _encrypt(key: KeyInUse, plaintext: bytes, context: Mapping[str, str], algori
     specs.check_algorithm(key.spec, specs.ENCRYPT_DECRYPT, algorithm)
     if key.spec == SYMMETRIC:
         return crypto.encrypt_symmetric(
-            key.material, key_id=key.key.key_id, material_id=key.material_id, plaintext=plaintext, context=context
+            key.material, key_id=key.key_id, material_id=key.material_id, plaintext=plaintext, context=context
         )
     return crypto.rsa_encrypt(key.spec, key.material, algorithm, plaintext)
 
@@ -67,9 +67,9 @@ def _open(
             return named, crypto.rsa_decrypt(named.spec, named.material, algorithm, blob)
     specs.check_algorithm(SYMMETRIC, specs.ENCRYPT_DECRYPT, algorithm)
     header = crypto.read_header(blob)
-    if named is not None and header.key_id != named.key.key_id:
+    if named is not None and header.key_id != named.key_id:
         raise ServiceError("IncorrectKeyException", INCORRECT_KEY_TEXT)
-    key = use_material(ctx, key_by_id(ctx, header.key_id), header.material_id, operation)
+    key = use_material(ctx, header.key_id, header.material_id, operation)
     stop_if_dry_run(params)
     return key, crypto.decrypt_symmetric(key.material, blob, context)
 

@@ -6,16 +6,16 @@ The key comes from `key_cache` (no transaction is open while any cryptography ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.kms.crypto import errors as crypto_errors
 from strongroom.services.kms.crypto import specs
-from strongroom.services.kms.key_cache import ciphertext_key_facts, key_facts
+from strongroom.services.kms.key_cache import KeyFacts, MaterialRef, ciphertext_key_facts, key_facts
 from strongroom.services.kms.plugin import ALIAS_OPERATIONS
 from strongroom.services.kms.states import OperationClass, check_state
-from strongroom.services.kms.store import note_key, unseal
+from strongroom.services.kms.store import note_key, unseal_named
 from strongroom.services.kms.tables import KmsKey
 
 DRY_RUN_TEXT = "The request would have succeeded, but the DryRun option is set."
@@ -25,27 +25,64 @@ FOREIGN_CIPHERTEXT_TEXT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class KeyInUse:
+class KeyInUse(NamedTuple):
     """A key checked for one operation, with the material it will use (already unsealed)."""
 
     key: KmsKey
     material_id: str
     material: bytes
-
-    @property
-    def arn(self) -> str:
-        return self.key.arn
-
-    @property
-    def spec(self) -> str:
-        return self.key.key_spec
+    arn: str
+    spec: str
+    key_id: str
 
 
-def check_usable(ctx: RequestContext, key: KmsKey, operation: str) -> None:
-    note_key(ctx, key)
-    check_state(key.arn, key.state, OperationClass.CRYPTO)
-    specs.check_operation_usage(key.arn, key.key_usage, operation)
+@dataclass(frozen=True, slots=True)
+class _KeyView:
+    """What each cryptographic use of a key reads from its row, as plain values read once per cached row
+    (an ORM attribute read costs about a microsecond), and the state check, a function of the state alone."""
+
+    arn: str
+    spec: str
+    usage: str
+    key_id: str
+    # (account, region, key id): the material cache's name for the key, less the material id.
+    name: tuple[str, str, str]
+    usable_for_crypto: bool
+    current: MaterialRef | None
+
+
+# Kept in the facts' `derived`, which is safe: the facts' row is never changed once read, and the key cache
+# replaces (never updates) facts when the store's revision moves, so a changed key gets a fresh view.
+_VIEW = "key_use.view"
+
+
+def _view(facts: KeyFacts) -> _KeyView:
+    view: _KeyView | None = facts.derived.get(_VIEW)
+    if view is None:
+        key = facts.key
+        try:
+            check_state(key.arn, key.state, OperationClass.CRYPTO)
+            usable = True
+        except ServiceError:
+            usable = False
+        view = _KeyView(
+            key.arn, key.key_spec, key.key_usage, key.key_id, (key.account_id, key.region, key.key_id), usable,
+            facts.current_material(),
+        )
+        facts.derived[_VIEW] = view
+    return view
+
+
+def _check_usable(ctx: RequestContext, facts: KeyFacts, view: _KeyView, operation: str) -> None:
+    note_key(ctx, facts.key)
+    if not view.usable_for_crypto:
+        check_state(view.arn, facts.key.state, OperationClass.CRYPTO)  # raises the state's error
+    specs.check_operation_usage(view.arn, view.usage, operation)
+
+
+def _in_use(ctx: RequestContext, facts: KeyFacts, view: _KeyView, material: MaterialRef) -> KeyInUse:
+    unsealed = unseal_named(ctx, (*view.name, material.material_id), material.sealed)
+    return KeyInUse(facts.key, material.material_id, unsealed, view.arn, view.spec, view.key_id)
 
 
 def use_key(ctx: RequestContext, reference: str, operation: str) -> KeyInUse:
@@ -53,34 +90,35 @@ def use_key(ctx: RequestContext, reference: str, operation: str) -> KeyInUse:
 
     The key is the one the authorizer decided on in this request (see `key_cache`)."""
     facts = key_facts(ctx, reference, aliases=operation in ALIAS_OPERATIONS)
-    key = facts.key
-    check_usable(ctx, key, operation)
-    current = facts.current_material()
-    if current is None:
-        raise crypto_errors.internal(f"{key.arn} has no current key material.")
-    return KeyInUse(key, current.material_id, unseal(ctx, key, current.material_id, current.sealed))
+    view = _view(facts)
+    _check_usable(ctx, facts, view, operation)
+    if view.current is None:
+        raise crypto_errors.internal(f"{view.arn} has no current key material.")
+    return _in_use(ctx, facts, view, view.current)
 
 
 def key_by_id(ctx: RequestContext, key_id: str) -> KmsKey:
     """The key a ciphertext names, in this region (another account's too); AWS's AccessDenied text when none."""
+    return _ciphertext_key_facts(ctx, key_id).key
+
+
+def _ciphertext_key_facts(ctx: RequestContext, key_id: str) -> KeyFacts:
     facts = ciphertext_key_facts(ctx, key_id)
     if facts is None:
         raise ServiceError("AccessDeniedException", FOREIGN_CIPHERTEXT_TEXT)
-    return facts.key
+    return facts
 
 
-def use_material(ctx: RequestContext, key: KmsKey, material_id: str, operation: str) -> KeyInUse:
-    """The key ready for `operation` with the (possibly older) material a ciphertext names."""
-    # Normally the facts `key_by_id` found (memoized in the request); else the key as stored.
-    facts = ciphertext_key_facts(ctx, key.key_id) if key.region == ctx.region else None
-    if facts is None or facts.key.account_id != key.account_id:
-        facts = key_facts(ctx, key.arn, aliases=False)
-    fresh = facts.key
-    check_usable(ctx, fresh, operation)
-    row = facts.materials.get(material_id)
-    if row is None:
+def use_material(ctx: RequestContext, key_id: str, material_id: str, operation: str) -> KeyInUse:
+    """The key a ciphertext names (as `key_by_id` finds it, memoized in the request), ready for `operation`
+    with the (possibly older) material the ciphertext names."""
+    facts = _ciphertext_key_facts(ctx, key_id)
+    view = _view(facts)
+    _check_usable(ctx, facts, view, operation)
+    material = facts.materials.get(material_id)
+    if material is None:
         raise crypto_errors.invalid_ciphertext()
-    return KeyInUse(fresh, row.material_id, unseal(ctx, fresh, row.material_id, row.sealed))
+    return _in_use(ctx, facts, view, material)
 
 
 def stop_if_dry_run(params: dict[str, Any]) -> None:

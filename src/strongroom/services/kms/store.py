@@ -107,7 +107,12 @@ def resolve_key_arn(ctx: RequestContext, reference: str, *, aliases: bool = Fals
 
 
 def material_locator(key: KmsKey, material_id: str) -> str:
-    return f"kms/{key.account_id}/{key.region}/{key.key_id}/{material_id}"
+    return _locator((key.account_id, key.region, key.key_id, material_id))
+
+
+def _locator(name: tuple[str, str, str, str]) -> str:
+    # What sealed material is bound to: kms/<account>/<region>/<key id>/<material id>.
+    return "kms/" + "/".join(name)
 
 
 class MaterialCache:
@@ -154,15 +159,15 @@ def seal_material(ctx: RequestContext, key: KmsKey, material_id: str, material: 
 
 
 def unseal_material(ctx: RequestContext, key: KmsKey, row: KmsKeyMaterial) -> bytes:
-    return unseal(ctx, key, row.material_id, row.sealed_material)
+    return unseal_named(ctx, (key.account_id, key.region, key.key_id, row.material_id), row.sealed_material)
 
 
-def unseal(ctx: RequestContext, key: KmsKey, material_id: str, sealed: bytes) -> bytes:
-    name = (key.account_id, key.region, key.key_id, material_id)
+def unseal_named(ctx: RequestContext, name: tuple[str, str, str, str], sealed: bytes) -> bytes:
+    """The material named (account, region, key id, material id), from the cache or unsealed from `sealed`."""
     cached = material_cache.get(name)
     if cached is not None:
         return cached
-    material = runtime_of(ctx).barrier.open(sealed, material_locator(key, material_id))
+    material = runtime_of(ctx).barrier.open(sealed, _locator(name))
     material_cache.put(name, material)
     return material
 
