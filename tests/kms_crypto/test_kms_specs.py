@@ -297,3 +297,24 @@ def test_sm2_only_in_china_regions() -> None:
     check_region("SM2", "cn-north-1")
     check_region("SM2", "cn-northwest-1")
     check_region("RSA_2048", "us-east-1")
+
+
+def test_check_algorithm_accepts_exactly_what_each_spec_lists() -> None:
+    algorithms = {a for info in KEY_SPECS.values() for usage in info.usages for a in info.algorithms_for(usage)}
+    usages = {usage for info in KEY_SPECS.values() for usage in info.usages} | {"NOT_A_USAGE"}
+    for info in KEY_SPECS.values():
+        for usage in usages:
+            for algorithm in algorithms:
+                if algorithm in info.algorithms_for(usage):
+                    check_algorithm(info.name, usage, algorithm)
+                else:
+                    with pytest.raises(ServiceError) as caught:
+                        check_algorithm(info.name, usage, algorithm)
+                    assert caught.value.code == "InvalidKeyUsageException"
+
+
+def test_check_algorithm_with_a_spec_outside_the_table() -> None:
+    raises(
+        "ValidationException", "KeySpec AES_256 is not a valid key spec.",
+        check_algorithm, "AES_256", "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT",
+    )

@@ -154,9 +154,16 @@ def _rsa_padding(scheme: str, hash_name: str) -> padding.AsymmetricPadding:
     return padding.PKCS1v15()
 
 
+# The algorithm objects are immutable descriptions, built once per (hash, prehashed) rather than per signature.
+@functools.lru_cache(maxsize=32)
 def _hash_arg(hash_name: str, prehashed: bool) -> hashes.HashAlgorithm | utils.Prehashed:
     algorithm = HASHES[hash_name]()
     return utils.Prehashed(algorithm) if prehashed else algorithm
+
+
+@functools.lru_cache(maxsize=32)
+def _ecdsa(hash_name: str, prehashed: bool) -> ec.ECDSA:
+    return ec.ECDSA(_hash_arg(hash_name, prehashed))
 
 
 def rsa_sign(key: rsa.RSAPrivateKey, scheme: str, hash_name: str, data: bytes, *, prehashed: bool) -> bytes:
@@ -172,13 +179,13 @@ def rsa_verify(
 
 def ecdsa_sign(key: ec.EllipticCurvePrivateKey, hash_name: str, data: bytes, *, prehashed: bool) -> bytes:
     """DER-encoded ECDSA-Sig-Value, the form KMS returns."""
-    return key.sign(data, ec.ECDSA(_hash_arg(hash_name, prehashed)))
+    return key.sign(data, _ecdsa(hash_name, prehashed))
 
 
 def ecdsa_verify(
     key: ec.EllipticCurvePublicKey, hash_name: str, signature: bytes, data: bytes, *, prehashed: bool
 ) -> None:
-    key.verify(signature, data, ec.ECDSA(_hash_arg(hash_name, prehashed)))
+    key.verify(signature, data, _ecdsa(hash_name, prehashed))
 
 
 def ed25519_sign(key: ed25519.Ed25519PrivateKey, data: bytes) -> bytes:

@@ -7,6 +7,8 @@ spec a PKCS#8 DER private key.
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, mlkem, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
@@ -56,6 +58,9 @@ def check_material(key_spec: str, material: bytes) -> None:
         raise errors.validation(f"The key material is not a PKCS#8 DER private key of key spec {key_spec}.") from None
 
 
+# A pure function of its arguments (failures are raised, never kept): Sign and the like reuse the checked key
+# object instead of repeating the type and size checks per request.
+@functools.lru_cache(maxsize=256)
 def private_key(key_spec: str, material: bytes) -> PrivateKeyTypes:
     """Parse PKCS#8 material and insist it is the spec's key type; a mismatch is our invariant broken."""
     _refuse_unsupported(key_spec)

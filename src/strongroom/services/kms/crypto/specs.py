@@ -210,12 +210,22 @@ def check_operation_usage(key_arn: str, key_usage: str, operation: str) -> None:
         )
 
 
+# Every (key spec, usage, algorithm) the table offers: the per-request check is one set lookup.
+_OFFERED = frozenset(
+    (info.name, usage, algorithm)
+    for info in KEY_SPECS.values()
+    for usage in ALGORITHM_MEMBERS
+    for algorithm in info.algorithms_for(usage)
+)
+
+
 def check_algorithm(key_spec: str, key_usage: str, algorithm: str) -> None:
     """The algorithm must be one the spec lists for its usage.
 
     [rec] `Algorithm HMAC_SHA_512 is incompatible with key spec HMAC_256.` (InvalidKeyUsageException)
     """
-    if algorithm not in key_spec_info(key_spec).algorithms_for(key_usage):
+    if (key_spec, key_usage, algorithm) not in _OFFERED:
+        key_spec_info(key_spec)  # a spec outside the table is a ValidationException of its own
         raise errors.incompatible_algorithm(algorithm, key_spec)
 
 
