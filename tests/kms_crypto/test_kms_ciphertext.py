@@ -244,3 +244,22 @@ def test_headers_of_many_keys_stay_apart(key_material: bytes) -> None:
     altered[4] = 2
     for _ in range(2):
         assert_invalid_ciphertext(read_header, bytes(altered))
+
+
+def test_context_entries_are_ordered_by_their_utf8_bytes() -> None:
+    """As the format was first written: entries sorted by UTF-8 key bytes, u32-length-prefixed."""
+    keys = ["", "a", "B", "ab", "aws:x", "é", "ÿ", "\u0100", "\u07ff", "\u0800", "\uffff", "\U00010000", "😀"]
+    keys.append("z" * 300)
+    context = {key: f"value of {key}" for key in reversed(keys)}
+    entries = sorted((key.encode(), value.encode()) for key, value in context.items())
+    expected = len(entries).to_bytes(4, "big") + b"".join(
+        len(key).to_bytes(4, "big") + key + len(value).to_bytes(4, "big") + value for key, value in entries
+    )
+    assert encode_context(context) == expected
+
+
+@pytest.mark.parametrize("context", [{"k": 1}, {1: "v"}, {1: "v", "k": "v"}, {b"k": "v"}, {"k": "\udc80"}])
+def test_contexts_of_other_than_strings_are_refused(context: dict[object, object]) -> None:
+    with pytest.raises(ServiceError) as caught:
+        encode_context(context)  # type: ignore[arg-type]
+    assert caught.value.code == "ValidationException"

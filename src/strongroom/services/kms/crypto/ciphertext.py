@@ -66,13 +66,14 @@ def encode_context(context: Mapping[str, str]) -> bytes:
     key and value. Length prefixes make {"ab": "c"} and {"a": "bc"} differ, unlike plain concatenation."""
     if not context:
         return _EMPTY_CONTEXT
+    parts = [len(context).to_bytes(4, "big")]
     try:
-        entries = sorted([(key.encode("utf-8"), value.encode("utf-8")) for key, value in context.items()])
-    except (AttributeError, UnicodeEncodeError):
+        # Sorting the strings sorts their UTF-8 encodings too: UTF-8 keeps code point order.
+        for key in sorted(context):
+            key_bytes, value_bytes = key.encode("utf-8"), context[key].encode("utf-8")
+            parts += (len(key_bytes).to_bytes(4, "big"), key_bytes, len(value_bytes).to_bytes(4, "big"), value_bytes)
+    except (AttributeError, TypeError, UnicodeEncodeError):
         raise errors.validation("Encryption context keys and values must be UTF-8 strings.") from None
-    parts = [len(entries).to_bytes(4, "big")]
-    for key, value in entries:
-        parts.append(len(key).to_bytes(4, "big") + key + len(value).to_bytes(4, "big") + value)
     return b"".join(parts)
 
 
