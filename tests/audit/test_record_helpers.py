@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -24,3 +25,30 @@ def test_format_time_matches_strftime_for_utc_other_zones_and_naive_times() -> N
     assert format_time(east) == "2026-01-02T03:04:05Z"
     assert format_time(when.replace(tzinfo=None)) == "2026-01-02T03:04:05Z"
     assert format_time(datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC)) == "0999-12-31T23:59:59Z"
+
+
+def test_format_time_gives_each_second_its_own_text() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC)
+    assert format_time(when) == "2026-01-02T03:04:05Z"
+    assert format_time(when.replace(microsecond=999_999)) == "2026-01-02T03:04:05Z"
+    assert format_time(when + timedelta(seconds=1)) == "2026-01-02T03:04:06Z"
+    assert format_time(when.replace(year=2027)) == "2027-01-02T03:04:05Z"
+    assert format_time(when) == "2026-01-02T03:04:05Z"
+
+
+def test_random_uuids_made_before_a_fork_are_not_handed_out_again_in_the_child() -> None:
+    random_uuid()  # the parent now holds a batch made in advance
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.close(reader)
+        os.write(writer, random_uuid().encode())
+        os._exit(0)
+    os.close(writer)
+    try:
+        from_child = os.read(reader, 64).decode()
+    finally:
+        os.close(reader)
+        os.waitpid(child, 0)
+    assert uuid.UUID(from_child).version == 4
+    assert from_child != random_uuid()
