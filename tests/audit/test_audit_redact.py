@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
+import pytest
 from botocore.model import ListShape, MapShape, Shape, ShapeResolver, StructureShape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.wire.strategies import shape_values
 
+from strongroom.audit import redact as redact_module
 from strongroom.audit.redact import lower_camel, plan_for, redact
 from strongroom.wire.specs import load_service
 
@@ -194,6 +196,23 @@ def test_plans_are_cached_per_shape_and_extra() -> None:
     # botocore hands out a new object per lookup; the cache must still find the same plan.
     assert plan_for(load_service("kms").shape_for("EncryptRequest")) is plan_for(shape)
     assert plan_for(shape, frozenset({"KeyId"})) is not plan_for(shape)
+
+
+def test_plans_by_shape_object_never_mix_up_extra_paths_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    put = {"Name": "/app/db", "Description": "d"}
+    shape = shape_of("ssm", "PutParameter", "input")
+    declared = frozenset({"Description"})
+    assert redact(shape, put, extra_sensitive=declared) == {"name": "/app/db"}
+    assert redact(shape, put) == {"name": "/app/db", "description": "d"}
+    assert redact(shape, put, extra_sensitive=declared) == {"name": "/app/db"}
+    monkeypatch.setattr(redact_module, "_plans_by_shape", {})
+    monkeypatch.setattr(redact_module, "_PLANS_BY_SHAPE_LIMIT", 3)
+    model = load_service("kms")
+    shapes = [model.shape_for(name) for name in ("EncryptRequest", "DecryptRequest", "SignRequest", "VerifyRequest")]
+    for each in shapes:
+        plan_for(each)
+    assert len(redact_module._plans_by_shape) <= 3
+    assert redact(shapes[0], {"KeyId": "k", "Plaintext": b"x"}) == {"keyId": "k"}
 
 
 def test_recursive_shapes_compile_and_redact() -> None:

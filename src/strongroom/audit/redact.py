@@ -28,6 +28,11 @@ UNMARKED_SECRET_MEMBERS = frozenset({"SessionToken", "TokenValue", "TokenCode"})
 # lookup (and endlessly for recursive shapes), so the objects themselves are no stable key.
 _plans: dict[tuple[object, str, frozenset[str]], Plan] = {}
 _plans_lock = threading.Lock()
+# The same plans by shape object, for the common call without extra paths: an operation model hands
+# out one input and one output shape object, so this saves building and hashing the key above. Safe:
+# a plan depends on nothing but the (immutable) shape. Bounded, for models that make shapes anew.
+_plans_by_shape: dict[Shape, Plan] = {}
+_PLANS_BY_SHAPE_LIMIT = 4096
 
 
 def redact(
@@ -46,12 +51,20 @@ def redact(
 
 def plan_for(shape: Shape, extra_sensitive: frozenset[str] = frozenset()) -> Plan:
     """The cached redaction closure for `shape`."""
+    if not extra_sensitive:
+        plan = _plans_by_shape.get(shape)
+        if plan is not None:
+            return plan
     key = (getattr(shape, "_shape_resolver", shape), shape.name, extra_sensitive)
     plan = _plans.get(key)
     if plan is None:
         plan = _Compiler().compile(shape, extra_sensitive)
         with _plans_lock:
             plan = _plans.setdefault(key, plan)
+    if not extra_sensitive:
+        if len(_plans_by_shape) >= _PLANS_BY_SHAPE_LIMIT:
+            _plans_by_shape.clear()
+        _plans_by_shape[shape] = plan
     return plan
 
 
