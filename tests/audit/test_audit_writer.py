@@ -251,6 +251,44 @@ def test_sqlite_rows_are_stored_as_sqlalchemy_stores_them(database: ObservedData
     assert (written[0], reference[0]) == ("2025-05-20 20:00:01.000000", "2025-05-20 20:00:02.000000")
 
 
+def test_sqlite_rows_of_every_kind_are_stored_as_sqlalchemy_stores_them(database: ObservedDatabase) -> None:
+    """Times of one second and of the next, other time forms, writes and failures, callers without an
+    identity: byte for byte what SQLAlchemy's insert stores."""
+    def variants(offset: int) -> list[dict[str, Any]]:
+        records = [make_record(offset + n) for n in range(7)]
+        write, anonymous = records[5], records[6]
+        # The first two share a second; the fourth and fifth are forms format_time does not make.
+        times = ["2025-05-20T20:00:00Z", "2025-05-20T20:00:00Z", "2025-05-20T20:01:41Z",
+                 "2025-05-20T20:00:01.250000Z", "2025-05-20T22:00:01+02:00", "2025-05-20T20:00:03Z",
+                 "2025-05-20T20:00:04Z"]
+        for record, event_time in zip(records, times, strict=True):
+            record["eventTime"] = event_time
+        write["readOnly"], write["errorCode"] = False, "Boom"
+        anonymous["userIdentity"] = None
+        return records
+
+    async def scenario() -> None:
+        writer = AuditWriter(database)
+        for record in variants(0):
+            await writer.write(record)
+        await writer.aclose()
+
+    asyncio.run(scenario())
+    with database.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), [row_for(record) for record in variants(1000)])
+        raw = connection.exec_driver_sql(
+            "SELECT event_time, typeof(event_time), read_only, typeof(read_only), account_id, region, event_source,"
+            " event_name, username, typeof(username), access_key_id, error_code, typeof(error_code), typeof(record)"
+            " FROM audit_events ORDER BY seq"
+        ).all()
+    written, reference = raw[:7], raw[7:]
+    assert written == reference
+    assert [row[0] for row in written[:5]] == [
+        "2025-05-20 20:00:00.000000", "2025-05-20 20:00:00.000000", "2025-05-20 20:01:41.000000",
+        "2025-05-20 20:00:01.250000", "2025-05-20 22:00:01.000000",
+    ]
+
+
 def test_checkpoints_run_between_batches(database: ObservedDatabase, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer's commits never checkpoint; it copies the WAL into the database file itself, after

@@ -20,12 +20,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, cast
 
+import orjson
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
-from strongroom.audit.record import row_for
+from strongroom.audit.record import lookup_username, row_for
 from strongroom.store.tables import AuditEvent
 
 log = logging.getLogger("strongroom.audit")
@@ -50,11 +52,7 @@ class AuditWriteError(RuntimeError):
     """The audit record could not be committed; the request it describes must fail."""
 
 
-# Column order of the raw insert (SQLite); the values are bound as SQLAlchemy would bind them.
-_COLUMNS = (
-    "event_id", "event_time", "account_id", "region", "event_source", "event_name", "read_only",
-    "username", "access_key_id", "error_code", "record",
-)
+# The raw insert (SQLite), its parameters made by `AuditWriter._sqlite_row`.
 _SQLITE_INSERT = (
     "INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only,"
     " username, access_key_id, error_code, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -66,9 +64,13 @@ _SQLITE_INSERT = (
 CHECKPOINT_EVERY = 2_000
 
 
+# A row for the insert: the raw insert's parameters on SQLite, `row_for`'s column values elsewhere.
+Row = tuple[Any, ...] | dict[str, Any]
+
+
 @dataclass(eq=False)
 class _Entry:
-    row: dict[str, Any]
+    row: Row
     companions: Sequence[Companion]
     waiter: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
@@ -89,10 +91,10 @@ class AuditWriter:
         self._closing = False
         engine = database.engine
         self._sqlite = engine.dialect.name == "sqlite"
-        columns = AuditEvent.__table__.c
-        self._binders = [
-            (name, columns[name].type.dialect_impl(engine.dialect).bind_processor(engine.dialect)) for name in _COLUMNS
-        ]
+        self._row: Callable[[dict[str, Any]], Row] = self._sqlite_row if self._sqlite else row_for
+        event_time = AuditEvent.__table__.c.event_time.type.dialect_impl(engine.dialect)
+        self._bind_time = event_time.bind_processor(engine.dialect)
+        self._last_time = ("", "")
 
     def start(self) -> None:
         """Start the writer thread (`write` also starts it on first use)."""
@@ -105,7 +107,7 @@ class AuditWriter:
 
     async def write(self, record: dict[str, Any], companions: Sequence[Companion] = ()) -> None:
         """Return once `record` (and its companions) is committed; raise `AuditWriteError` if it could not be."""
-        row = row_for(record)
+        row = self._row(record)
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         if self._closing:
@@ -135,7 +137,7 @@ class AuditWriter:
         """Commit `record` in its own transaction on the calling thread (for code off the event loop)."""
         try:
             with self._database.engine.connect() as connection:
-                self._insert(connection, [row_for(record)], list(companions))
+                self._insert(connection, [self._row(record)], list(companions))
         except Exception as exc:
             raise AuditWriteError(f"audit record {record.get('eventID')} was not stored") from _without_parameters(exc)
 
@@ -224,22 +226,50 @@ class AuditWriter:
             connection.commit()
         return connection
 
-    def _insert(self, connection: Connection, rows: list[dict[str, Any]], companions: Sequence[Companion] = ()) -> None:
+    def _sqlite_row(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        """`row_for(record)` as the raw insert's parameters, each bound as SQLAlchemy binds its column
+        on SQLite (DATETIME as its text, Boolean as 0 or 1), made without the dict and datetime."""
+        identity = record.get("userIdentity") or {}
+        return (
+            record["eventID"],
+            self._sqlite_time(record["eventTime"]),
+            record["recipientAccountId"],
+            record["awsRegion"],
+            record["eventSource"],
+            record["eventName"],
+            1 if record["readOnly"] else 0,
+            lookup_username(identity),
+            identity.get("accessKeyId"),
+            record.get("errorCode"),
+            orjson.dumps(record).decode(),
+        )
+
+    def _sqlite_time(self, event_time: str) -> Any:
+        """SQLAlchemy's SQLite text for the time `event_time` names (`format_time`'s "YYYY-MM-DDThh:mm:ssZ"
+        is rearranged: it binds as "YYYY-MM-DD hh:mm:ss.000000"; any other form goes the long way)."""
+        last = self._last_time
+        if last[0] == event_time:  # records of the same second, the common case under load
+            return last[1]
+        if len(event_time) == 20 and event_time[10] == "T" and event_time[19] == "Z":
+            text = f"{event_time[:10]} {event_time[11:19]}.000000"
+            self._last_time = (event_time, text)  # one assignment: safe for write_blocking's threads
+            return text
+        when = datetime.fromisoformat(event_time)
+        return when if self._bind_time is None else self._bind_time(when)
+
+    def _insert(self, connection: Connection, rows: Sequence[Row], companions: Sequence[Companion] = ()) -> None:
         with connection.begin():
             if self._sqlite:
                 # The driver's executemany with one prepared statement: no SQL compilation or
-                # per-row parameter processing beyond the column types' own binding.
-                values = [
-                    tuple(row[name] if bind is None else bind(row[name]) for name, bind in self._binders)
-                    for row in rows
-                ]
+                # parameter processing (the rows are bound already).
                 cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 try:
-                    cursor.executemany(_SQLITE_INSERT, values)
+                    cursor.executemany(_SQLITE_INSERT, rows)
                 finally:
                     cursor.close()
             else:
-                connection.execute(insert(AuditEvent), rows)
+                # Not SQLite: the rows are `row_for`'s dicts.
+                connection.execute(insert(AuditEvent), cast(Sequence[dict[str, Any]], rows))
             for companion in companions:
                 try:
                     companion(connection)
