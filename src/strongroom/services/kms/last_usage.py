@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Executable, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -67,17 +67,33 @@ def _key_scope(arn: str) -> tuple[str, str, str] | None:
     return parts[4], parts[3], parts[5][len("key/") :]
 
 
+def _upsert_statement(dialect: str) -> Executable:
+    """The last-use upsert for `dialect`, its values bound at execution: one statement object per
+    dialect, so SQLAlchemy compiles it once instead of building and compiling one per write."""
+    statement = _upserts.get(dialect)
+    if statement is None:
+        inserting = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(KmsKeyLastUsage)
+        new = inserting.excluded
+        statement = inserting.on_conflict_do_update(
+            index_elements=["account_id", "region", "key_id"],
+            set_={"operation": new.operation, "used_at": new.used_at, "request_id": new.request_id},
+        )
+        _upserts[dialect] = statement
+    return statement
+
+
+_upserts: dict[str, Executable] = {}
+
+
 def _upsert(scope: tuple[str, str, str], operation: str, when: datetime, request_id: str) -> Companion:
     """The last-use write, as a companion of the call's audit record (see `AuditWriter`)."""
-    values = {"operation": operation, "used_at": when, "request_id": request_id}
-    row = {"account_id": scope[0], "region": scope[1], "key_id": scope[2], **values}
+    row = {
+        "account_id": scope[0], "region": scope[1], "key_id": scope[2],
+        "operation": operation, "used_at": when, "request_id": request_id,
+    }
 
     def write(connection: Connection) -> None:
-        dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        statement = dialect_insert(KmsKeyLastUsage).values(**row)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["account_id", "region", "key_id"], set_=values
-        ))
+        connection.execute(_upsert_statement(connection.dialect.name), row)
 
     return write
 
