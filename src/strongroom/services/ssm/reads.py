@@ -1,7 +1,8 @@
 """GetParameter, GetParameters and GetParameterHistory, and how any read renders a parameter version.
 
 Rows are read in one transaction and SecureStrings decrypted after it (KMS has its own). Without
-WithDecryption a SecureString's Value is its ciphertext, base64, as AWS shows it.
+WithDecryption a SecureString's Value is its ciphertext, base64, as AWS shows it. GetParameter finds
+its version in the worker's read cache first (see read_cache).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from strongroom.errors import ServiceError
 from strongroom.services.ssm import policies, secure
 from strongroom.services.ssm.names import Reference, parameter_arn_in, parse_reference
 from strongroom.services.ssm.plugin import note_parameter, parameter_resource, parameters_resource, service
+from strongroom.services.ssm.read_cache import StoredVersion, cached_version, keep_version, lookup_of
 from strongroom.services.ssm.store import (
-    aware,
     decode_token,
     encode_token,
     find_parameter,
@@ -40,26 +41,30 @@ class Rendered:
     """A version as a read answers it, its Value still to be filled in after the transaction."""
 
     output: dict[str, Any]
-    row: SsmParameterVersion
-    arn: str
-    sealed_at: str
+    stored: StoredVersion
+
+    @property
+    def arn(self) -> str:
+        return self.stored.arn
 
 
 def render(parameter: SsmParameter, row: SsmParameterVersion, name: str) -> Rendered:
-    arn = parameter_arn_in(parameter.region, parameter.account_id, parameter.name)
-    output = {"Name": name, "Type": row.type, "Version": row.version, "LastModifiedDate": aware(row.modified_at),
-              "ARN": arn, "DataType": row.data_type}
-    sealed_at = secure.locator(parameter.account_id, parameter.region, parameter.name, row.version)
-    return Rendered(output, row, arn, sealed_at)
+    return render_stored(StoredVersion.of(parameter, row), name)
+
+
+def render_stored(stored: StoredVersion, name: str) -> Rendered:
+    output = {"Name": name, "Type": stored.type, "Version": stored.version, "LastModifiedDate": stored.modified_at,
+              "ARN": stored.arn, "DataType": stored.data_type}
+    return Rendered(output, stored)
 
 
 def fill_value(ctx: RequestContext, rendered: Rendered, with_decryption: bool) -> dict[str, Any]:
-    row = rendered.row
-    if row.sealed_value is None:
-        rendered.output["Value"] = row.value or ""
+    stored = rendered.stored
+    if stored.sealed_value is None:
+        rendered.output["Value"] = stored.value or ""
         return rendered.output
-    blob = secure.unseal(ctx, row.sealed_value, rendered.sealed_at)
-    rendered.output["Value"] = secure.decrypt(ctx, blob, rendered.arn) if with_decryption \
+    blob = secure.unseal(ctx, stored.sealed_value, stored.locator)
+    rendered.output["Value"] = secure.decrypt(ctx, blob, stored.arn) if with_decryption \
         else secure.ciphertext_text(blob)
     return rendered.output
 
@@ -103,9 +108,13 @@ def get_parameter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     with_decryption = bool(params.get("WithDecryption", False))
     reference = parse_reference(ctx, params["Name"])
     _check_secrets_reference(reference, with_decryption)
-    with transaction(ctx) as session:
-        parameter, row = find_version(session, ctx, reference)
-        rendered = render(parameter, row, reference.asked)
+    lookup = lookup_of(ctx, reference)
+    stored = cached_version(ctx, lookup)
+    if stored is None:
+        with transaction(ctx) as session:
+            stored = StoredVersion.of(*find_version(session, ctx, reference))
+        keep_version(ctx, lookup, stored)
+    rendered = render_stored(stored, reference.asked)
     note_parameter(ctx, rendered.arn)
     if reference.selector:
         rendered.output["Selector"] = reference.selector

@@ -1,0 +1,78 @@
+"""The parameter versions GetParameter answers, cached per process under the store's "ssm" cache revision.
+
+Finding a parameter and its version costs an ORM transaction of two or three primary-key reads (about
+2 ms of CPU); each worker instead keeps what it found, as plain immutable values detached from any
+session, for as long as the "ssm" revision has not moved. Database triggers bump that revision in the
+same transaction as any change to a parameter, version, label, tag or policy (migration 0013),
+whichever worker, node or tool made it, and a request reads it before reading anything else, so what
+is answered is never older than the last change committed before the request began. Expiration
+policies delete through the store too, and so are seen at once.
+
+Only what the store holds is kept: a SecureString's value stays sealed (the barrier opens it and KMS
+decrypts it, authorizing the caller, on every request). Lookups that fail are not cached: they read
+the store each time and answer as they always did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from strongroom.context import RequestContext
+from strongroom.services.request_store import request_revision
+from strongroom.services.ssm import secure
+from strongroom.services.ssm.names import Reference, parameter_arn_in
+from strongroom.services.ssm.store import aware
+from strongroom.services.ssm.tables import SsmParameter, SsmParameterVersion
+from strongroom.store.revision_cache import RevisionCache
+
+REVISION = "ssm"
+# Bounds the memory a worker holds: at most CAPACITY versions, none with a stored value over this size
+# (Parameter Store's values are at most 8 KB, so in practice all are kept).
+MAX_CACHED_VALUE_BYTES = 16 * 1024
+CAPACITY = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """A parameter version as reads render it: the parameter's ARN and the version's stored fields."""
+
+    arn: str
+    locator: str  # where the barrier sealed a SecureString's ciphertext
+    type: str
+    version: int
+    data_type: str
+    modified_at: datetime
+    value: str | None
+    sealed_value: bytes | None
+
+    @classmethod
+    def of(cls, parameter: SsmParameter, row: SsmParameterVersion) -> StoredVersion:
+        return cls(
+            arn=parameter_arn_in(parameter.region, parameter.account_id, parameter.name),
+            locator=secure.locator(parameter.account_id, parameter.region, parameter.name, row.version),
+            type=row.type, version=row.version, data_type=row.data_type, modified_at=aware(row.modified_at),
+            value=row.value, sealed_value=row.sealed_value,
+        )
+
+
+# (account, region, key, version selector, label selector) -> the version a read of it answers.
+VersionLookup = tuple[str, str, str, int | None, str | None]
+versions: RevisionCache[VersionLookup, StoredVersion] = RevisionCache(CAPACITY)
+
+
+def lookup_of(ctx: RequestContext, reference: Reference) -> VersionLookup:
+    return reference.account_id, ctx.region, reference.key, reference.version, reference.label
+
+
+def cached_version(ctx: RequestContext, lookup: VersionLookup) -> StoredVersion | None:
+    return versions.get(request_revision(ctx, REVISION), lookup)
+
+
+def keep_version(ctx: RequestContext, lookup: VersionLookup, version: StoredVersion) -> None:
+    """File what was read under the revision this request read before reading it."""
+    if version.sealed_value is not None and len(version.sealed_value) > MAX_CACHED_VALUE_BYTES:
+        return
+    if version.value is not None and len(version.value) > MAX_CACHED_VALUE_BYTES:
+        return
+    versions.put(request_revision(ctx, REVISION), lookup, version)
