@@ -3,7 +3,8 @@
 For an operation on a secret, the identity policies of the caller and the secret's resource policy
 (if it has one) are weighed together by the policy engine; a caller from another account needs both,
 as AWS requires. A SecretId that names no secret is authorized on the ARN it would have, and the
-handler then answers ResourceNotFoundException.
+handler then answers ResourceNotFoundException. The secret is found through the worker's read cache
+(see read_cache), and the handler sees the same one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from strongroom.auth.policy import PolicyDocument, PolicyKind
 from strongroom.context import RequestContext
 from strongroom.regions import arn
 from strongroom.services.base import Operation, Service
-from strongroom.services.secretsmanager.store import find_secret, owner_of, transaction
+from strongroom.services.secretsmanager.read_cache import secret_of
+from strongroom.services.secretsmanager.store import owner_of
 
 MAX_POLICY_CHARACTERS = 20480
 
@@ -37,12 +39,11 @@ def authorize_call(ctx: RequestContext, operation: Operation, params: dict[str, 
         authorize(ctx, operation.action, [_unnamed_resource(ctx, params)])
         return
     owner = owner_of(ctx, secret_id)
-    with transaction(ctx) as session:
-        secret = find_secret(session, ctx, secret_id)
-        resource = secret.arn if secret is not None else arn(
-            "secretsmanager", ctx.region, owner, f"secret:{secret_id.rsplit(':', 1)[-1]}"
-        )
-        policy = secret.policy if secret is not None else None
+    secret = secret_of(ctx, secret_id)
+    resource = secret.arn if secret is not None else arn(
+        "secretsmanager", ctx.region, owner, f"secret:{secret_id.rsplit(':', 1)[-1]}"
+    )
+    policy = secret.policy if secret is not None else None
     authorize(
         ctx,
         operation.action,

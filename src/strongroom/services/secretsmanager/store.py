@@ -102,7 +102,12 @@ def secret_for(
 
 
 def note_secret(ctx: RequestContext, secret: SmSecret) -> None:
-    entry = {"accountId": secret.account_id, "type": "AWS::SecretsManager::Secret", "ARN": secret.arn}
+    note_secret_arn(ctx, secret.account_id, secret.arn)
+
+
+def note_secret_arn(ctx: RequestContext, account_id: str, secret_arn: str) -> None:
+    """Record a secret in the request's audit resources (once)."""
+    entry = {"accountId": account_id, "type": "AWS::SecretsManager::Secret", "ARN": secret_arn}
     if entry not in ctx.resources:
         ctx.resources.append(entry)
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
-from strongroom.services.secretsmanager import replication
+from strongroom.services.secretsmanager import read_cache, replication
+from strongroom.services.secretsmanager.envelope import open_value
 from strongroom.services.secretsmanager.paging import page
 from strongroom.services.secretsmanager.plugin import service
 from strongroom.services.secretsmanager.store import (
@@ -18,6 +19,7 @@ from strongroom.services.secretsmanager.store import (
     day_of,
     invalid_parameter,
     invalid_request,
+    note_secret_arn,
     now,
     secret_for,
     stages_of,
@@ -26,7 +28,7 @@ from strongroom.services.secretsmanager.store import (
     versions_of,
 )
 from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
-from strongroom.services.secretsmanager.versions import add_version, move_stage, new_token, read_version, value_from
+from strongroom.services.secretsmanager.versions import SecretValue, add_version, move_stage, new_token, value_from
 
 STAGE_NOT_ON_VERSION_TEXT = "You provided a VersionStage that is not associated to the provided VersionId."
 
@@ -59,21 +61,40 @@ def chosen_version(session: Session, secret: SmSecret, version_id: str | None, s
 
 
 def secret_value(ctx: RequestContext, secret_id: str, version_id: str | None, stage: str | None) -> dict[str, Any]:
-    """GetSecretValue's answer; records the access (to the day) on the secret and the version."""
+    """GetSecretValue's answer; records the access (to the day) on the secret and the version.
+
+    From the worker's read cache when the secret and version are there, usable, and already recorded
+    as accessed today; otherwise read (and the access recorded) in one transaction, as AWS's errors
+    for a missing, deleted or mislabelled secret are found.
+    """
+    today = day_of(now(ctx))
+    secret = read_cache.cached_secret(ctx, secret_id)
+    if secret is not None and not secret.deleted and secret.last_accessed_day == today:
+        lookup = (secret.arn, version_id, stage)
+        version = read_cache.cached_version(ctx, lookup)
+        if version is not None and version.last_accessed_day == today:
+            note_secret_arn(ctx, secret.account_id, secret.arn)
+            return _answer(ctx, secret, version)
     with transaction(ctx) as session:
-        secret = secret_for(session, ctx, secret_id)
-        version = chosen_version(session, secret, version_id, stage)
-        today = day_of(now(ctx))
-        if day_of(secret.last_accessed_at) != today:
-            secret.last_accessed_at = today
-        if day_of(version.last_accessed_at) != today:
-            version.last_accessed_at = today
+        row = secret_for(session, ctx, secret_id)
+        version_row = chosen_version(session, row, version_id, stage)
+        if day_of(row.last_accessed_at) != today:
+            row.last_accessed_at = today
+        if day_of(version_row.last_accessed_at) != today:
+            version_row.last_accessed_at = today
         session.flush()
-        session.expunge_all()
-    value = read_version(ctx, secret, version)
+        secret, version = read_cache.StoredSecret.of(row), read_cache.StoredVersion.of(version_row)
+    read_cache.keep(ctx, secret_id, secret, (secret.arn, version_id, stage), version)
+    return _answer(ctx, secret, version)
+
+
+def _answer(ctx: RequestContext, secret: read_cache.StoredSecret, version: read_cache.StoredVersion) -> dict[str, Any]:
+    data = open_value(ctx, account_id=secret.account_id, region=secret.region, secret_arn=secret.arn,
+                      version_id=version.version_id, sealed=version.sealed_value)
     return {
-        "ARN": secret.arn, "Name": secret.name, "VersionId": version.version_id, **value.as_output(),
-        "VersionStages": stages_of(version), "CreatedDate": version.created_at,
+        "ARN": secret.arn, "Name": secret.name, "VersionId": version.version_id,
+        **SecretValue(version.value_kind, data).as_output(), "VersionStages": list(version.stages),
+        "CreatedDate": version.created_at,
     }
 
 
