@@ -111,3 +111,11 @@ def test_no_current_material_is_an_internal_error(served: dict[str, KeyFacts]) -
     with pytest.raises(ServiceError) as caught:
         key_use.use_key(request(), KEY_ID, "Encrypt")
     assert caught.value.code == "KMSInternalException"
+
+
+def test_the_arn_of_a_ciphertexts_key(served: dict[str, KeyFacts]) -> None:
+    with pytest.raises(ServiceError) as caught:
+        key_use.ciphertext_key_arn(request(), KEY_ID)
+    assert (caught.value.code, caught.value.message) == ("AccessDeniedException", key_use.FOREIGN_CIPHERTEXT_TEXT)
+    served["facts"] = facts()
+    assert key_use.ciphertext_key_arn(request(), KEY_ID) == ARN

@@ -18,7 +18,7 @@ from strongroom.services.kms import crypto
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.key_use import (
     KeyInUse,
-    key_by_id,
+    ciphertext_key_arn,
     stop_if_dry_run,
     use_key,
     use_material,
@@ -85,7 +85,7 @@ def _ciphertext_key(member: str, blob_member: str) -> Any:
             header = crypto.read_header(params[blob_member])
         except ServiceError:
             return ["*"]  # the handler answers InvalidCiphertextException
-        return [key_by_id(ctx, header.key_id).arn]
+        return [ciphertext_key_arn(ctx, header.key_id)]
 
     return resolve
 

@@ -97,9 +97,10 @@ def use_key(ctx: RequestContext, reference: str, operation: str) -> KeyInUse:
     return _in_use(ctx, facts, view, view.current)
 
 
-def key_by_id(ctx: RequestContext, key_id: str) -> KmsKey:
-    """The key a ciphertext names, in this region (another account's too); AWS's AccessDenied text when none."""
-    return _ciphertext_key_facts(ctx, key_id).key
+def ciphertext_key_arn(ctx: RequestContext, key_id: str) -> str:
+    """The ARN of the key a ciphertext names, in this region (another account's too); AWS's AccessDenied text
+    when none."""
+    return _view(_ciphertext_key_facts(ctx, key_id)).arn
 
 
 def _ciphertext_key_facts(ctx: RequestContext, key_id: str) -> KeyFacts:
@@ -110,7 +111,7 @@ def _ciphertext_key_facts(ctx: RequestContext, key_id: str) -> KeyFacts:
 
 
 def use_material(ctx: RequestContext, key_id: str, material_id: str, operation: str) -> KeyInUse:
-    """The key a ciphertext names (as `key_by_id` finds it, memoized in the request), ready for `operation`
+    """The key a ciphertext names (as `ciphertext_key_arn` finds it, memoized in the request), ready for `operation`
     with the (possibly older) material the ciphertext names."""
     facts = _ciphertext_key_facts(ctx, key_id)
     view = _view(facts)
