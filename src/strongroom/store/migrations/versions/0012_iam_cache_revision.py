@@ -36,8 +36,10 @@ def upgrade() -> None:
         )
     for table in TABLES:
         if dialect == "postgresql":
+            # BEFORE the statement: a transaction takes the revision's row lock before any row lock on
+            # the area's tables, so two writers of IAM never wait for each other crosswise.
             op.execute(
-                f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                f"CREATE TRIGGER {table}_revision BEFORE INSERT OR UPDATE OR DELETE ON {table} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION strongroom_bump_{AREA}_revision()"
             )
             continue
