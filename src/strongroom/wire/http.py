@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TypeVar, overload
 from urllib.parse import parse_qsl
 
@@ -21,6 +20,24 @@ class Headers(Mapping[str, str]):
             key = name.lower()
             store[key] = f"{store[key]},{value}" if key in store else value
         self._store = store
+
+    @classmethod
+    def from_latin1(cls, items: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """Headers from raw (name, value) byte pairs as an ASGI scope carries them, decoded as latin-1."""
+        # One loop instead of a decoding generator feeding __init__: this runs on every request.
+        store: dict[str, str] = {}
+        for raw_name, raw_value in items:
+            key = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            store[key] = f"{store[key]},{value}" if key in store else value
+        headers = cls.__new__(cls)
+        headers._store = store
+        return headers
+
+    @property
+    def lowered(self) -> Mapping[str, str]:
+        """The same headers keyed by lower-case name: the cheapest lookup for a name known to be lower-case."""
+        return self._store
 
     def __getitem__(self, name: str) -> str:
         return self._store[name.lower()]
@@ -48,6 +65,10 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._store!r})"
 
 
+_NO_HEADERS = Headers()
+_BODY_SHA256 = "_body_sha256"
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     """One request as received. `path` is the raw (still percent-encoded) path, without the query."""
@@ -58,10 +79,21 @@ class HttpRequest:
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
 
-    @cached_property
+    # By hand (dataclass keeps an __init__ it finds): the generated frozen one sets each field through
+    # object.__setattr__, which costs on every request. Headers are read-only, so one empty set is shared.
+    def __init__(
+        self, method: str, path: str, query_string: str = "", headers: Headers = _NO_HEADERS, body: bytes = b""
+    ) -> None:
+        self.__dict__.update(method=method, path=path, query_string=query_string, headers=headers, body=body)
+
+    @property
     def body_sha256(self) -> str:
         """The hex SHA-256 of the body, computed once per request (the body is immutable bytes)."""
-        return hashlib.sha256(self.body).hexdigest()
+        # Cached in the instance dict by hand: functools.cached_property takes a lock on every read in 3.11.
+        digest: str | None = self.__dict__.get(_BODY_SHA256)
+        if digest is None:
+            digest = self.__dict__[_BODY_SHA256] = hashlib.sha256(self.body).hexdigest()
+        return digest
 
     def query_params(self) -> list[tuple[str, str]]:
         """The decoded query-string pairs, in order, blanks kept."""
