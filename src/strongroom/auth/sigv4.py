@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -27,9 +26,7 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_PRESIGNED_EXPIRES = 604800  # one week: a signing key is only valid for seven days
 DEFAULT_PRESIGNED_EXPIRES = 900  # STS presigned URLs without X-Amz-Expires live 15 minutes
 
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
-_SCOPE_DATE = re.compile(r"\d{8}")
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_HEX_DIGITS = "0123456789abcdef"
 _QUERY_AUTH_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature")
 _PRESIGNED_REQUIRED = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date")
 _ECHO_LIMIT = 64  # client text echoed in messages is cut to this length
@@ -51,18 +48,48 @@ class SigV4Claim:
     expires_seconds: int | None
     payload_hash: str
 
+    # By hand (dataclass keeps an __init__ it finds): the generated frozen one sets each field through
+    # object.__setattr__, twice the cost of this on every request.
+    def __init__(
+        self,
+        access_key_id: str,
+        date: str,
+        region: str,
+        service: str,
+        signed_headers: tuple[str, ...],
+        signature: str,
+        amz_date: datetime,
+        security_token: str | None,
+        presigned: bool,
+        expires_seconds: int | None,
+        payload_hash: str,
+    ) -> None:
+        self.__dict__.update(
+            access_key_id=access_key_id,
+            date=date,
+            region=region,
+            service=service,
+            signed_headers=signed_headers,
+            signature=signature,
+            amz_date=amz_date,
+            security_token=security_token,
+            presigned=presigned,
+            expires_seconds=expires_seconds,
+            payload_hash=payload_hash,
+        )
+
 
 def read_claim(request: HttpRequest) -> SigV4Claim | None:
     """The request's signature claim; None when it carries no authentication at all."""
     query_auth = _query_auth_params(request.query_string)
-    has_header = "authorization" in request.headers
-    if has_header and query_auth:
+    authorization = request.headers.lowered.get("authorization")
+    if authorization is not None and query_auth:
         raise _incomplete(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter "
             "or the Authorization header should be specified"
         )
-    if has_header:
-        return _claim_from_header(request)
+    if authorization is not None:
+        return _claim_from_header(request, authorization)
     if query_auth:
         return _claim_from_query(request, query_auth)
     return None
@@ -74,8 +101,8 @@ def verify(request: HttpRequest, claim: SigV4Claim, secret_access_key: str, *, n
     _check_time(claim, now)
     string_to_sign = build_string_to_sign(request, claim)
     key = signing_key(secret_access_key, claim.date, claim.region, claim.service)
-    expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected.encode("ascii"), claim.signature.encode("utf-8", "replace")):
+    expected = hmac.digest(key, string_to_sign.encode("utf-8"), "sha256").hex().encode("ascii")
+    if not hmac.compare_digest(expected, claim.signature.encode("utf-8", "replace")):
         raise AuthFailure(
             AuthFailureKind.SIGNATURE_MISMATCH,
             "The request signature we calculated does not match the signature you provided. "
@@ -89,24 +116,19 @@ def verify(request: HttpRequest, claim: SigV4Claim, secret_access_key: str, *, n
 
 
 def build_string_to_sign(request: HttpRequest, claim: SigV4Claim) -> str:
-    scope = f"{claim.date}/{claim.region}/{claim.service}/{TERMINATOR}"
     digest = hashlib.sha256(build_canonical_request(request, claim).encode("utf-8")).hexdigest()
-    return f"{ALGORITHM}\n{_fmt(claim.amz_date)}\n{scope}\n{digest}"
+    return (
+        f"{ALGORITHM}\n{_stamp(claim.amz_date)}\n{claim.date}/{claim.region}/{claim.service}/{TERMINATOR}\n{digest}"
+    )
 
 
 def build_canonical_request(request: HttpRequest, claim: SigV4Claim) -> str:
-    header_lines = "".join(
-        f"{name}:{' '.join(request.headers.get(name, '').split())}\n" for name in claim.signed_headers
-    )
-    return "\n".join(
-        (
-            request.method.upper(),
-            canonical_uri(request.path, claim.service),
-            canonical_query(request.query_string, drop_signature=claim.presigned),
-            header_lines,
-            ";".join(claim.signed_headers),
-            claim.payload_hash,
-        )
+    headers = request.headers.lowered
+    header_lines = [f"{name}:{' '.join(headers.get(name.lower(), '').split())}\n" for name in claim.signed_headers]
+    return (
+        f"{request.method.upper()}\n{canonical_uri(request.path, claim.service)}\n"
+        f"{canonical_query(request.query_string, drop_signature=claim.presigned)}\n"
+        f"{''.join(header_lines)}\n{';'.join(claim.signed_headers)}\n{claim.payload_hash}"
     )
 
 
@@ -156,7 +178,7 @@ def signing_key(secret_access_key: str, date: str, region: str, service: str) ->
     """kSigning = HMAC chain over date, region, service and the terminator. Cached: it is on every request."""
     key = ("AWS4" + secret_access_key).encode("utf-8")
     for part in (date, region, service, TERMINATOR):
-        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode("utf-8"), "sha256")
     return key
 
 
@@ -189,14 +211,15 @@ def _check_payload(request: HttpRequest, claim: SigV4Claim) -> None:
     given = claim.payload_hash
     if given == UNSIGNED_PAYLOAD:
         return
-    if _HEX_SHA256.fullmatch(given) is None:
+    # 64 hex digits, checked by hand; ASCII first, since lower() maps some non-ASCII letters to ASCII ones.
+    lowered = given.lower()
+    if len(given) != 64 or not given.isascii() or lowered.strip(_HEX_DIGITS):
         raise AuthFailure(
             AuthFailureKind.PAYLOAD_HASH_MISMATCH,
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.",
             presigned=claim.presigned,
         )
-    actual = request.body_sha256
-    if not hmac.compare_digest(actual.encode("ascii"), given.lower().encode("ascii")):
+    if not hmac.compare_digest(request.body_sha256, lowered):
         raise AuthFailure(
             AuthFailureKind.PAYLOAD_HASH_MISMATCH,
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
@@ -206,19 +229,23 @@ def _check_payload(request: HttpRequest, claim: SigV4Claim) -> None:
 
 def _fmt(moment: datetime) -> str:
     # By hand: strftime's %Y does not pad years below 1000 on every platform.
-    return f"{_day(moment)}T{moment.hour:02d}{moment.minute:02d}{moment.second:02d}Z"
+    return (
+        f"{moment.year:04d}{moment.month:02d}{moment.day:02d}"
+        f"T{moment.hour:02d}{moment.minute:02d}{moment.second:02d}Z"
+    )
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment.year:04d}{moment.month:02d}{moment.day:02d}"
+@lru_cache(maxsize=64)
+def _stamp(amz_date: datetime) -> str:
+    """`_fmt` of a claim's date. Cached (bounded, a pure function): requests of one second share their date."""
+    return _fmt(amz_date)
 
 
 # --- parsing the two forms ----------------------------------------------------------------------
 
 
-def _claim_from_header(request: HttpRequest) -> SigV4Claim:
-    value = request.headers["authorization"].strip()
-    algorithm, _, rest = value.partition(" ")
+def _claim_from_header(request: HttpRequest, authorization: str) -> SigV4Claim:
+    algorithm, _, rest = authorization.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise _incomplete(f"Unsupported AWS 'algorithm': '{_echo(algorithm)}'")
     fields: dict[str, str] = {}
@@ -232,8 +259,29 @@ def _claim_from_header(request: HttpRequest) -> SigV4Claim:
                 f"'{_echo(part)}' not a valid key=value pair (missing equal-sign) in Authorization header"
             )
         fields[name.strip()] = field_value.strip()
+    headers = request.headers.lowered
+    amz_date_header = headers.get("x-amz-date")
     # X-Amz-Date wins over Date when both are sent.
-    date_header = request.headers.get("x-amz-date", request.headers.get("date"))
+    date_header = headers.get("date") if amz_date_header is None else amz_date_header
+    credential, signature = fields.get("Credential"), fields.get("Signature")
+    signed_headers = fields.get("SignedHeaders")
+    if not credential or not signature or not signed_headers or not date_header:
+        raise _incomplete(_missing_in_header(fields, date_header))
+    amz_date = _parse_http_date(date_header) if amz_date_header is None else _parse_amz_date(amz_date_header, False)
+    return _build_claim(
+        request,
+        credential=credential,
+        signed_headers=signed_headers,
+        signature=signature,
+        amz_date=amz_date,
+        security_token=headers.get("x-amz-security-token"),
+        presigned=False,
+        expires_seconds=None,
+        given_payload_hash=headers.get("x-amz-content-sha256"),
+    )
+
+
+def _missing_in_header(fields: dict[str, str], date_header: str | None) -> str:
     missing = [
         f"Authorization header requires '{name}' parameter."
         for name in ("Credential", "Signature", "SignedHeaders")
@@ -241,24 +289,7 @@ def _claim_from_header(request: HttpRequest) -> SigV4Claim:
     ]
     if not date_header:
         missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
-    if missing:
-        raise _incomplete(" ".join(missing))
-    assert date_header is not None
-    if "x-amz-date" in request.headers:
-        amz_date = _parse_amz_date(date_header, presigned=False)
-    else:
-        amz_date = _parse_http_date(date_header)
-    return _build_claim(
-        request,
-        credential=fields["Credential"],
-        signed_headers=fields["SignedHeaders"],
-        signature=fields["Signature"],
-        amz_date=amz_date,
-        security_token=request.headers.get("x-amz-security-token"),
-        presigned=False,
-        expires_seconds=None,
-        given_payload_hash=request.headers.get("x-amz-content-sha256"),
-    )
+    return " ".join(missing)
 
 
 def _claim_from_query(request: HttpRequest, params: dict[str, str]) -> SigV4Claim:
@@ -270,7 +301,7 @@ def _claim_from_query(request: HttpRequest, params: dict[str, str]) -> SigV4Clai
         )
     if params["X-Amz-Algorithm"] != ALGORITHM:
         raise _incomplete(f'X-Amz-Algorithm only supports "{ALGORITHM}"', presigned=True)
-    amz_date = _parse_amz_date(params["X-Amz-Date"], presigned=True)
+    amz_date = _parse_amz_date(params["X-Amz-Date"], True)
     return _build_claim(
         request,
         credential=params["X-Amz-Credential"],
@@ -297,11 +328,12 @@ def _build_claim(
     given_payload_hash: str | None,
 ) -> SigV4Claim:
     access_key_id, date, region, service = _parse_credential(credential, presigned)
-    day = _day(amz_date)
+    stamp = _stamp(amz_date)
+    day = stamp[:8]
     if date != day:
         raise _incomplete(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
-            f"'{date}' != '{day}', from '{_fmt(amz_date)}'.",
+            f"'{date}' != '{day}', from '{stamp}'.",
             presigned=presigned,
         )
     names = tuple(signed_headers.split(";"))
@@ -331,7 +363,9 @@ def _build_claim(
     )
 
 
+@lru_cache(maxsize=256)
 def _parse_credential(credential: str, presigned: bool) -> tuple[str, str, str, str]:
+    """Key id, date, region and service. Cached (bounded, a pure function): a client sends one scope all day."""
     parts = credential.split("/")
     if len(parts) != 5:
         raise _incomplete(
@@ -347,7 +381,7 @@ def _parse_credential(credential: str, presigned: bool) -> tuple[str, str, str, 
         )
     if not access_key_id or not region or not service:
         raise _incomplete(f"Credential has an empty element: '{_echo(credential)}'", presigned)
-    if _SCOPE_DATE.fullmatch(date) is None:
+    if len(date) != 8 or not date.isdecimal():  # isdecimal is exactly what a regex \d matches
         raise _incomplete(f"Credential should be scoped to a valid date (yyyyMMdd), got '{_echo(date)}'.", presigned)
     return access_key_id, date, region, service
 
@@ -360,18 +394,34 @@ def _parse_http_date(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _parse_amz_date(value: str, *, presigned: bool) -> datetime:
-    try:
-        if _AMZ_DATE.fullmatch(value) is None:
-            raise ValueError(value)
-        # By hand rather than strptime, which costs more than the rest of parsing together.
-        year, month, day = int(value[0:4]), int(value[4:6]), int(value[6:8])
-        return datetime(year, month, day, int(value[9:11]), int(value[11:13]), int(value[13:15]), tzinfo=UTC)
-    except ValueError:
-        raise _incomplete(
-            f"Date must be in ISO-8601 'basic format'. Got '{_echo(value)}'. See http://en.wikipedia.org/wiki/ISO_8601",
-            presigned,
-        ) from None
+@lru_cache(maxsize=64)
+def _parse_amz_date(value: str, presigned: bool) -> datetime:
+    """yyyymmddThhmmssZ as UTC. Cached (bounded, a pure function; datetimes are immutable): one second's
+    requests share their date."""
+    # By hand rather than a regex and strptime; isdecimal is exactly what a regex \d matches.
+    if (
+        len(value) == 16
+        and value[8] == "T"
+        and value[15] == "Z"
+        and value[:8].isdecimal()
+        and value[9:15].isdecimal()
+    ):
+        try:
+            return datetime(
+                int(value[0:4]),
+                int(value[4:6]),
+                int(value[6:8]),
+                int(value[9:11]),
+                int(value[11:13]),
+                int(value[13:15]),
+                tzinfo=UTC,
+            )
+        except ValueError:
+            pass
+    raise _incomplete(
+        f"Date must be in ISO-8601 'basic format'. Got '{_echo(value)}'. See http://en.wikipedia.org/wiki/ISO_8601",
+        presigned,
+    )
 
 
 def _parse_expires(value: str | None) -> int | None:
