@@ -87,8 +87,8 @@ class BarrierKeyring(Base):
 
 class CacheRevision(Base):
     """A counter per cached area of the store, bumped by database triggers in the same transaction as
-    any change to that area's tables (migrations 0011 "kms" and 0012 "iam"), whichever worker, node or
-    tool made it.
+    any change to that area's tables (migrations 0011 "kms", 0012 "iam", 0013 "ssm" and
+    "secretsmanager"), whichever worker, node or tool made it.
 
     A worker keeps what it read of an area (e.g. "kms": keys, aliases, tags, material) as long as
     the counter it read first has not moved: one primary-key read per request instead of a reload.
