@@ -15,7 +15,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from strongroom.errors import ServiceError
 from strongroom.wire.http import HttpRequest
 from strongroom.wire.parse._common import MalformedInput
-from strongroom.wire.parse.json import JsonReader, decode_json_object
+from strongroom.wire.parse.json import JsonConverter, JsonReader, decode_json_object
 from strongroom.wire.parse.query import QueryParser
 from strongroom.wire.parse.rest import bind, build_routes, find_route
 from strongroom.wire.parse.xml import XmlReader, parse_xml_document
@@ -40,19 +40,31 @@ class JsonRpcParser:
             operation = service.operation_model(name)
             self._targets[f"{prefix}.{operation.wire_name}"] = operation
         self._reader = JsonReader()
+        # Target -> its operation and input converter, filled on first use (bounded by the targets above).
+        self._plans: dict[str, tuple[OperationModel, JsonConverter | None]] = {}
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
-        operation = self._targets.get(request.headers.get("x-amz-target", ""))
+        target = request.headers.get("x-amz-target", "")
+        plan = self._plans.get(target)
+        if plan is None:
+            plan = self._plan(target)
+        operation, convert = plan
+        try:
+            body = decode_json_object(request.body)
+            if convert is None:
+                return operation, {}
+            return operation, convert(body)
+        except MalformedInput as exc:
+            raise ServiceError("SerializationException", str(exc), status=400) from None
+
+    def _plan(self, target: str) -> tuple[OperationModel, JsonConverter | None]:
+        operation = self._targets.get(target)
         if operation is None:
             raise ServiceError("UnknownOperationException", None, status=400)
         shape = operation.input_shape
-        try:
-            body = decode_json_object(request.body)
-            if shape is None:
-                return operation, {}
-            return operation, self._reader.converter(shape)(body)
-        except MalformedInput as exc:
-            raise ServiceError("SerializationException", str(exc), status=400) from None
+        plan = (operation, None if shape is None else self._reader.converter(shape))
+        self._plans[target] = plan
+        return plan
 
 
 class RestParser:
@@ -129,8 +141,10 @@ def _parser_for(service: ServiceModel) -> _Parser:
 
 def parse_request(service: ServiceModel, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
     """The operation `request` calls on `service`, and its input as boto3 callers pass it."""
+    cached = _parsers.get(id(service))
     try:
-        return _parser_for(service).parse(request)
+        parser = cached[1] if cached is not None and cached[0] is service else _parser_for(service)
+        return parser.parse(request)
     except ServiceError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
