@@ -46,7 +46,7 @@ class StrongroomApp:
             method=scope["method"],
             path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
             query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+            headers=Headers.from_latin1(scope["headers"]),
             body=body,
         )
         client = scope.get("client")
