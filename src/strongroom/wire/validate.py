@@ -8,6 +8,8 @@ have length greater than or equal to 1`, coded `ValidationException` (json / res
 Each operation's checker is compiled once per process (see `validation.compiler`) and cached by
 service and operation name; checking a valid request walks only the constrained members.
 Type mismatches are the parser's concern: a value of an unexpected type is left unchecked.
+A valid request usually passes on a quicker predicate (`validation.acceptance`) and never meets
+the checker, which words the report whenever that predicate does not say yes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from strongroom.errors import ServiceError
 from strongroom.wire.specs import protocol_of
+from strongroom.wire.validation.acceptance import Accept, AcceptanceCompiler
 from strongroom.wire.validation.compiler import Checker, ShapeCompiler
 from strongroom.wire.validation.render import ValueRenderer
 from strongroom.wire.validation.violations import EnoughViolations, Violations
@@ -32,6 +35,8 @@ class OperationValidator:
 
     check: Checker | None
     error_code: str
+    # True only for params the checker would find nothing in; False means "ask the checker".
+    accepts: Accept | None = None
 
     def violations(self, params: Any) -> Violations:
         """Everything (up to AWS's reporting limit) that `params` breaks."""
@@ -42,7 +47,7 @@ class OperationValidator:
         return found
 
 
-_compilers: dict[str, ShapeCompiler] = {}
+_compilers: dict[str, tuple[ShapeCompiler, AcceptanceCompiler]] = {}
 _validators: dict[tuple[str, str], OperationValidator] = {}
 _compile_lock = threading.Lock()
 
@@ -60,13 +65,16 @@ def validator_for(service: ServiceModel, operation: OperationModel) -> Operation
     with _compile_lock:
         validator = _validators.get(cache_key)
         if validator is None:
-            compiler = _compilers.get(service.service_name)
-            if compiler is None:
-                compiler = ShapeCompiler(ValueRenderer(service.endpoint_prefix))
-                _compilers[service.service_name] = compiler
+            compilers = _compilers.get(service.service_name)
+            if compilers is None:
+                checks = ShapeCompiler(ValueRenderer(service.endpoint_prefix))
+                compilers = checks, AcceptanceCompiler(checks)
+                _compilers[service.service_name] = compilers
+            checks, acceptance = compilers
             shape = operation.input_shape
-            check = compiler.checker(shape) if shape is not None else None
-            validator = OperationValidator(check, _error_code(service))
+            check = checks.checker(shape) if shape is not None else None
+            accepts = acceptance.acceptor(shape) if shape is not None else None
+            validator = OperationValidator(check, _error_code(service), accepts)
             _validators[cache_key] = validator
     return validator
 
@@ -74,7 +82,7 @@ def validator_for(service: ServiceModel, operation: OperationModel) -> Operation
 def validate_input(service: ServiceModel, operation: OperationModel, params: dict[str, Any]) -> None:
     """Raise `ServiceError` (400) when `params` breaks the constraints of the operation's input."""
     validator = validator_for(service, operation)
-    if validator.check is None:
+    if validator.check is None or (validator.accepts is not None and validator.accepts(params)):
         return
     found = validator.violations(params)
     if found.lines:
