@@ -10,21 +10,37 @@ from strongroom.errors import ServiceError
 from strongroom.wire.http import HttpResponse
 from strongroom.wire.serialize.cache import PerService
 from strongroom.wire.serialize.errors import ErrorFacts, resolve
-from strongroom.wire.serialize.json_body import JsonPlanner, dump
+from strongroom.wire.serialize.json_body import Converter, JsonPlanner, dump
 
 planner = PerService(JsonPlanner)
+
+# id(operation) -> (the operation, its output converter or None for no output shape, content type).
+# The operation is kept in the value so its id cannot be reused; operations are per-model singletons,
+# so this holds at most one entry per operation of the served models.
+_response_plans: dict[int, tuple[OperationModel, Converter | None, str]] = {}
 
 
 def _content_type(service: ServiceModel) -> str:
     return f"application/x-amz-json-{service.metadata.get('jsonVersion', '1.0')}"
 
 
+def _response_plan(service: ServiceModel, operation: OperationModel) -> tuple[OperationModel, Converter | None, str]:
+    shape = operation.output_shape
+    convert = planner(service).structure(shape) if shape is not None else None
+    plan = (operation, convert, _content_type(service))
+    _response_plans[id(operation)] = plan
+    return plan
+
+
 def json_response(
     service: ServiceModel, operation: OperationModel, output: dict[str, Any], request_id: str
 ) -> HttpResponse:
-    shape = operation.output_shape
-    body = dump(planner(service).structure(shape)(output)) if shape is not None else b"{}"
-    return HttpResponse(200, [("Content-Type", _content_type(service)), ("x-amzn-RequestId", request_id)], body)
+    plan = _response_plans.get(id(operation))
+    if plan is None or plan[0] is not operation:
+        plan = _response_plan(service, operation)
+    _, convert, content_type = plan
+    body = dump(convert(output)) if convert is not None else b"{}"
+    return HttpResponse(200, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], body)
 
 
 def error_document(service: ServiceModel, facts: ErrorFacts, message: str | None) -> dict[str, Any]:
