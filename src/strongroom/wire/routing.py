@@ -21,6 +21,8 @@ class ServiceRouter:
 
     def __init__(self, services: Iterable[ServiceModel]) -> None:
         self._by_target: dict[str, ServiceModel] = {}
+        # Every operation's full X-Amz-Target: the usual request is routed by this one lookup.
+        self._by_full_target: dict[str, ServiceModel] = {}
         self._by_signing_name: dict[str, list[ServiceModel]] = {}
         self._query_by_version: dict[str, ServiceModel] = {}
         for model in services:
@@ -30,11 +32,19 @@ class ServiceRouter:
             self._by_signing_name.setdefault(model.signing_name, []).append(model)
             if protocol_of(model) == "query":
                 self._query_by_version[model.api_version] = model
+        for prefix, model in self._by_target.items():
+            for name in model.operation_names:
+                wire_name = model.operation_model(name).wire_name
+                if "." not in wire_name:  # a dotted name is routed by its last dot, below
+                    self._by_full_target[f"{prefix}.{wire_name}"] = model
 
     def identify(self, request: HttpRequest, scope_service: str | None) -> ServiceModel | None:
         """The service for `request`; `scope_service` is the service named by its SigV4 scope, if any."""
-        target = request.headers.get("x-amz-target")
+        target = request.headers.lowered.get("x-amz-target")
         if target:
+            found = self._by_full_target.get(target)
+            if found is not None:
+                return found
             prefix = target.rpartition(".")[0]
             model = self._by_target.get(prefix)
             if model is not None:

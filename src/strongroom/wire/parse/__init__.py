@@ -44,7 +44,7 @@ class JsonRpcParser:
         self._plans: dict[str, tuple[OperationModel, JsonConverter | None]] = {}
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
-        target = request.headers.get("x-amz-target", "")
+        target = request.headers.lowered.get("x-amz-target", "")
         plan = self._plans.get(target)
         if plan is None:
             plan = self._plan(target)
