@@ -37,9 +37,6 @@ class RequestContext:
     extra: dict[str, Any] = field(default_factory=dict)
     # The server's shared machinery (database, barrier, clock, ...), for handlers.
     runtime: Runtime | None = None
-    # When the request reached the pipeline, by time.monotonic() (0: not an HTTP request). What was
-    # read from the store after this moment reflects every change committed before the request was sent.
-    arrived: float = 0.0
     # Audit records of calls made on the caller's behalf while handling this one (KMS for SSM), each
     # with its companion writes: the pipeline commits them with this call's own record. None outside
     # the pipeline, where such records are written at once.

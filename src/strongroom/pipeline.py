@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +66,6 @@ class RequestPipeline:
             source_ip=source_ip,
             user_agent=request.headers.get("user-agent", ""),
             runtime=self.runtime,
-            arrived=time.monotonic(),
             additional_audit=[],
         )
         if self._inline:

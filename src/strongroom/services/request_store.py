@@ -36,6 +36,5 @@ def request_revision(ctx: RequestContext, name: str) -> int | None:
     before reading anything else."""
     revisions: dict[str, int] | None = ctx.extra.get(_REVISIONS)
     if revisions is None:
-        arrived = ctx.arrived if ctx.arrived > 0 else None
-        revisions = ctx.extra[_REVISIONS] = runtime_of(ctx).database.revisions(read_after=arrived)
+        revisions = ctx.extra[_REVISIONS] = runtime_of(ctx).database.revisions()
     return revisions.get(name)
