@@ -57,9 +57,9 @@ _SQLITE_INSERT = (
     "INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only,"
     " username, access_key_id, error_code, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# SQLite: after this many records, the writer copies the WAL into the database file
-# (`wal_checkpoint(PASSIVE)`) once their batch's waiters are woken, so that no answer waits for a
-# checkpoint; SQLite's own automatic checkpoint would run inside the commit. About SQLite's default
+# SQLite: after this many records, the WAL is copied into the database file (`wal_checkpoint(PASSIVE)`)
+# on a thread of its own (`_Checkpointer`), so that no answer waits for a checkpoint; SQLite's own
+# automatic checkpoint would run inside a commit. About SQLite's default
 # of 1,000 WAL pages, so the WAL stays a few MB and is reused rather than grown.
 CHECKPOINT_EVERY = 2_000
 
@@ -158,6 +158,7 @@ class AuditWriter:
         closing = False
         connection: Connection | None = None
         since_checkpoint = 0
+        checkpointer = _Checkpointer(self._database.engine.connect) if self._sqlite else None
         turn: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         path = self._database.engine.url.database if self._sqlite else None
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -195,13 +196,15 @@ class AuditWriter:
                 else:
                     _settle(batch)
                     since_checkpoint += count
-                    if self._sqlite and since_checkpoint >= CHECKPOINT_EVERY and connection is not None:
+                    if checkpointer is not None and since_checkpoint >= CHECKPOINT_EVERY:
                         since_checkpoint = 0
-                        _checkpoint(connection)
+                        checkpointer.request()
         finally:
             if connection is not None:
                 with contextlib.suppress(Exception):
                     connection.close()
+            if checkpointer is not None:
+                checkpointer.close()
             if isinstance(turn, _WriterTurns):
                 turn.close()
             # Broken or closed: nobody may wait forever for a commit that will not come.
@@ -331,6 +334,52 @@ class _WriterTurns:
     def close(self) -> None:
         os.close(self._turnstile)
         os.close(self._turn)
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file on its own thread and connection, so the writer goes on
+    committing batches meanwhile: a checkpoint (pages copied, the database file synced) takes tens
+    to hundreds of milliseconds, which every request in flight would otherwise wait for. PASSIVE
+    checkpoints wait for no reader or writer; one asked for while another runs is merged into it.
+    Closing runs a last one."""
+
+    def __init__(self, connect: Callable[[], Connection]) -> None:
+        self._connect = connect
+        self._wanted = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="audit-checkpoint", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wanted.set()
+
+    def close(self) -> None:
+        self._closing = True
+        self._wanted.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        connection: Connection | None = None
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                try:
+                    if connection is None:
+                        connection = self._connect()
+                    _checkpoint(connection)
+                except Exception as exc:  # the next request tries again, on a fresh connection
+                    log.warning("WAL checkpoint failed: %s", _without_parameters(exc))
+                    if connection is not None:
+                        with contextlib.suppress(Exception):
+                            connection.close()
+                    connection = None
+                if self._closing:
+                    return
+        finally:
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.close()
 
 
 def _checkpoint(connection: Connection) -> None:
