@@ -1,10 +1,11 @@
-"""Helpers shared by the live tests: unique names, the error a refused call answers, audit records."""
+"""Helpers shared by the live tests: unique names, the error a refused call answers, audit records, and
+a two-worker server of a test module's own."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -43,3 +44,25 @@ def audit_records(server: Server, request_id: str) -> list[dict[str, Any]]:
     finally:
         engine.dispose()
     return [record for record in map(json.loads, rows) if record["requestID"] == request_id]
+
+
+# Parameters of a module-scoped fixture that runs its tests on SQLite and on PostgreSQL.
+BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def two_worker_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                      label: str) -> Iterator[Server]:
+    """A server with two workers on `request.param`'s database (see BOTH_DATABASES), stopped after use.
+
+    A database of its own: its data dir's root key is not the session server's."""
+    from .conftest import Server
+
+    databases = request.getfixturevalue("postgres_databases") if request.param == "postgres" else None
+    database_url = databases.create() if databases is not None else None
+    server = Server(tmp_path_factory.mktemp(label) / "data", database_url, workers=2)
+    try:
+        yield server
+    finally:
+        server.stop()
+        if databases is not None and database_url is not None:
+            databases.drop(database_url)

@@ -16,23 +16,14 @@ from botocore.exceptions import ClientError
 from sqlalchemy import create_engine, text
 
 from .conftest import Server
-from .helpers import error_of
+from .helpers import BOTH_DATABASES, error_of, two_worker_server
 
 TIMES = 12  # a new client is a new connection: spread over both workers
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def two_workers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # A database of its own: its data dir's root key is not the session server's.
-    databases = request.getfixturevalue("postgres_databases") if request.param == "postgres" else None
-    database_url = databases.create() if databases is not None else None
-    server = Server(tmp_path_factory.mktemp("sm-read-cache") / "data", database_url, workers=2)
-    try:
-        yield server
-    finally:
-        server.stop()
-        if databases is not None and database_url is not None:
-            databases.drop(database_url)
+    yield from two_worker_server(request, tmp_path_factory, "sm-read-cache")
 
 
 def _name() -> str:
