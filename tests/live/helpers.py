@@ -46,6 +46,16 @@ def audit_records(server: Server, request_id: str) -> list[dict[str, Any]]:
     return [record for record in map(json.loads, rows) if record["requestID"] == request_id]
 
 
+def run_sql(server: Server, statement: str, **values: Any) -> None:
+    """Change the server's store behind its back, in one transaction, as an operator's SQL would."""
+    engine = create_engine(server.store_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), values)
+    finally:
+        engine.dispose()
+
+
 # Parameters of a module-scoped fixture that runs its tests on SQLite and on PostgreSQL.
 BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from .conftest import Server
-from .helpers import error_of
+from .helpers import error_of, run_sql
 
 CONTEXT = {"purpose": "identity-cache-test"}
 TIMES = 12  # a new client is a new connection: spread over both workers
@@ -116,13 +116,8 @@ def test_a_change_made_outside_the_server_is_seen_at_once(two_workers: Server) -
     key_id = _key(two_workers)
     two_workers.client("iam").put_user_policy(UserName=name, PolicyName="encrypt", PolicyDocument=_policy())
     _every_worker_allows(two_workers, credentials, key_id)
-    engine = create_engine(two_workers.store_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM iam_inline_policies WHERE policy_name = 'encrypt' AND owner_id = "
-                                    "(SELECT user_id FROM iam_users WHERE user_name = :name)"), {"name": name})
-    finally:
-        engine.dispose()
+    run_sql(two_workers, "DELETE FROM iam_inline_policies WHERE policy_name = 'encrypt' AND owner_id = "
+            "(SELECT user_id FROM iam_users WHERE user_name = :name)", name=name)
     _every_worker_refuses(two_workers, credentials, key_id)
 
 

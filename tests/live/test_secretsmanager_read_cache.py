@@ -9,14 +9,12 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, text
 
 from .conftest import Server
-from .helpers import BOTH_DATABASES, error_of, two_worker_server
+from .helpers import BOTH_DATABASES, error_of, run_sql, two_worker_server
 
 TIMES = 12  # a new client is a new connection: spread over both workers
 
@@ -41,15 +39,6 @@ def _every_worker_refuses(server: Server, secret_id: str, code: str, **selector:
         with pytest.raises(ClientError) as caught:
             server.client("secretsmanager").get_secret_value(SecretId=secret_id, **selector)
         assert error_of(caught)[0] == code
-
-
-def _sql(server: Server, statement: str, **values: Any) -> None:
-    engine = create_engine(server.store_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement), values)
-    finally:
-        engine.dispose()
 
 
 def test_a_new_value_is_seen_at_once(two_workers: Server) -> None:
@@ -118,12 +107,12 @@ def test_a_change_made_outside_the_server_is_seen_at_once(two_workers: Server) -
     second = sm.put_secret_value(SecretId=name, SecretString="second")["VersionId"]
     _every_worker_reads(two_workers, name, "second")
     # An operator puts the first version back as the current one.
-    _sql(two_workers, "UPDATE sm_secret_versions SET stages = :stages WHERE secret_arn = :arn AND version_id = :id",
+    run_sql(two_workers, "UPDATE sm_secret_versions SET stages = :stages WHERE secret_arn = :arn AND version_id = :id",
          stages='["AWSCURRENT"]', arn=created["ARN"], id=first)
-    _sql(two_workers, "UPDATE sm_secret_versions SET stages = '[]' WHERE secret_arn = :arn AND version_id = :id",
+    run_sql(two_workers, "UPDATE sm_secret_versions SET stages = '[]' WHERE secret_arn = :arn AND version_id = :id",
          arn=created["ARN"], id=second)
     _every_worker_reads(two_workers, name, "first")
-    _sql(two_workers, "DELETE FROM sm_secret_versions WHERE secret_arn = :arn", arn=created["ARN"])
+    run_sql(two_workers, "DELETE FROM sm_secret_versions WHERE secret_arn = :arn", arn=created["ARN"])
     _every_worker_refuses(two_workers, name, "ResourceNotFoundException")
 
 

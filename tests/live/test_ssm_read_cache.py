@@ -8,14 +8,12 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, text
 
 from .conftest import Server
-from .helpers import BOTH_DATABASES, error_of, two_worker_server
+from .helpers import BOTH_DATABASES, error_of, run_sql, two_worker_server
 
 TIMES = 12  # a new client is a new connection: spread over both workers
 
@@ -40,15 +38,6 @@ def _every_worker_refuses(server: Server, name: str, code: str, *, decrypt: bool
         with pytest.raises(ClientError) as caught:
             server.client("ssm").get_parameter(Name=name, WithDecryption=decrypt)
         assert error_of(caught)[0] == code
-
-
-def _sql(server: Server, statement: str, **values: Any) -> None:
-    engine = create_engine(server.store_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement), values)
-    finally:
-        engine.dispose()
 
 
 def test_an_overwritten_value_is_seen_at_once(two_workers: Server) -> None:
@@ -107,7 +96,7 @@ def test_a_change_made_outside_the_server_is_seen_at_once(two_workers: Server) -
     ssm, name = two_workers.client("ssm"), _name()
     ssm.put_parameter(Name=name, Value="as-put", Type="String")
     _every_worker_reads(two_workers, name, "as-put")
-    _sql(two_workers, "UPDATE ssm_parameter_versions SET value = 'as-edited' WHERE name = :name", name=name)
+    run_sql(two_workers, "UPDATE ssm_parameter_versions SET value = 'as-edited' WHERE name = :name", name=name)
     _every_worker_reads(two_workers, name, "as-edited")
-    _sql(two_workers, "DELETE FROM ssm_parameter_versions WHERE name = :name", name=name)
+    run_sql(two_workers, "DELETE FROM ssm_parameter_versions WHERE name = :name", name=name)
     _every_worker_refuses(two_workers, name, "ParameterVersionNotFound")
