@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from botocore.model import OperationModel, ServiceModel
-    from sqlalchemy import Connection
 
+    from strongroom.audit.writer import Companion
     from strongroom.auth.principal import Principal
     from strongroom.clock import Clock
     from strongroom.runtime import Runtime
@@ -40,7 +40,7 @@ class RequestContext:
     # Audit records of calls made on the caller's behalf while handling this one (KMS for SSM), each
     # with its companion writes: the pipeline commits them with this call's own record. None outside
     # the pipeline, where such records are written at once.
-    additional_audit: list[tuple[dict[str, Any], Sequence[Callable[[Connection], None]]]] | None = None
+    additional_audit: list[tuple[dict[str, Any], Sequence[Companion]]] | None = None
 
     @property
     def account_id(self) -> str:
