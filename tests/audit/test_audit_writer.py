@@ -32,6 +32,7 @@ class ObservedDatabase:
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[ObservedDatabase]:
     engine = create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
+    commits: list[int] = []
 
     @event.listens_for(engine, "connect")
     def durable(dbapi_connection: Any, _record: Any) -> None:
@@ -40,9 +41,16 @@ def database(tmp_path: Path) -> Iterator[ObservedDatabase]:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
+        # Commits as SQLite sees them: an explicit COMMIT, or a write run outside any transaction,
+        # which commits by itself (the writer's one-statement batches).
+        def observe(statement: str) -> None:
+            if statement == "COMMIT" or (statement.startswith("INSERT") and not dbapi_connection.in_transaction):
+                commits.append(1)
+
+        dbapi_connection.set_trace_callback(observe)
+
     Base.metadata.create_all(engine)
-    commits: list[int] = []
-    event.listen(engine, "commit", lambda _connection: commits.append(1))
+    commits.clear()
     yield ObservedDatabase(engine, commits)
     engine.dispose()
 
@@ -149,6 +157,59 @@ def test_failed_batch_raises_to_each_of_its_waiters_and_later_batches_work(datab
     stored = [row.event_id for row in stored_rows(database)]
     # The failed batch left nothing behind; the records before and after it are all there.
     assert stored == [make_record(number)["eventID"] for number in (0, 4, 5, 6, 7, 8)]
+
+
+def _note_companion(text: str) -> Any:
+    """A companion write: a row in a table of its own, in the batch's transaction."""
+    def write(connection: Any) -> None:
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS notes (text TEXT)")
+        connection.exec_driver_sql("INSERT INTO notes (text) VALUES (?)", (text,))
+    return write
+
+
+def _notes(database: ObservedDatabase) -> list[str]:
+    with database.engine.connect() as connection:
+        if not connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'notes'").all():
+            return []
+        return [row[0] for row in connection.exec_driver_sql("SELECT text FROM notes ORDER BY rowid")]
+
+
+def test_companions_commit_or_fail_with_their_batch(database: ObservedDatabase) -> None:
+    taken = make_record(0)
+    AuditWriter(database).write_blocking(taken)
+
+    async def scenario() -> list[BaseException | None]:
+        writer = AuditWriter(database)
+        # One batch with a companion and a duplicate event id: nothing of it may stay.
+        failed = await asyncio.gather(
+            writer.write(make_record(1), [_note_companion("lost")]),
+            writer.write(make_record(2, event_id=taken["eventID"])),
+            return_exceptions=True,
+        )
+        # The next batch commits its records and its companions together.
+        await asyncio.gather(
+            writer.write(make_record(3), [_note_companion("kept")]),
+            *(writer.write(make_record(number)) for number in range(4, 40)),
+        )
+        await writer.aclose()
+        return failed
+
+    failed = asyncio.run(scenario())
+    assert all(isinstance(outcome, AuditWriteError) for outcome in failed), failed
+    assert _notes(database) == ["kept"]
+    assert [row.event_id for row in stored_rows(database)] == [make_record(n)["eventID"] for n in (0, *range(3, 40))]
+
+
+def test_connections_go_back_to_the_pool_transactional(database: ObservedDatabase) -> None:
+    """A batch may commit by itself on the writer's connection; a connection taken from the pool
+    afterwards still runs statements inside transactions that roll back."""
+    database.engine.pool.dispose()
+    writer = AuditWriter(database)
+    writer.write_blocking(make_record(1))  # takes the pool's only idle connection, then returns it
+    with pytest.raises(RuntimeError, match="undone"), database.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), row_for(make_record(2)))
+        raise RuntimeError("undone")
+    assert [row.event_id for row in stored_rows(database)] == [make_record(1)["eventID"]]
 
 
 def test_aclose_flushes_queued_records(database: ObservedDatabase) -> None:

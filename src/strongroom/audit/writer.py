@@ -13,9 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
+import itertools
 import logging
 import os
 import queue
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -52,11 +55,19 @@ class AuditWriteError(RuntimeError):
     """The audit record could not be committed; the request it describes must fail."""
 
 
-# The raw insert (SQLite), its parameters made by `AuditWriter._sqlite_row`.
+# The raw insert (SQLite), its parameters made by `AuditWriter._sqlite_row`, for any number of rows.
 _SQLITE_INSERT = (
     "INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only,"
-    " username, access_key_id, error_code, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " username, access_key_id, error_code, record) VALUES "
 )
+_SQLITE_ROW = "(?,?,?,?,?,?,?,?,?,?,?)"
+_SQLITE_ROW_WIDTH = 11
+
+
+@functools.lru_cache(maxsize=128)
+def _sqlite_insert(count: int) -> str:
+    """The INSERT of `count` rows in one statement."""
+    return _SQLITE_INSERT + ",".join([_SQLITE_ROW] * count)
 # SQLite: after this many records, the WAL is copied into the database file (`wal_checkpoint(PASSIVE)`)
 # on a thread of its own (`_Checkpointer`), so that no answer waits for a checkpoint; SQLite's own
 # automatic checkpoint would run inside a commit. About SQLite's default
@@ -261,25 +272,54 @@ class AuditWriter:
         return when if self._bind_time is None else self._bind_time(when)
 
     def _insert(self, connection: Connection, rows: Sequence[Row], companions: Sequence[Companion] = ()) -> None:
+        if self._sqlite:
+            self._insert_sqlite(connection, cast(Sequence[tuple[Any, ...]], rows), companions)
+            return
         with connection.begin():
-            if self._sqlite:
-                # The driver's executemany with one prepared statement: no SQL compilation or
-                # parameter processing (the rows are bound already).
-                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    cursor.executemany(_SQLITE_INSERT, rows)
-                finally:
-                    cursor.close()
-            else:
-                # Not SQLite: the rows are `row_for`'s dicts.
-                connection.execute(insert(AuditEvent), cast(Sequence[dict[str, Any]], rows))
-            for companion in companions:
-                try:
-                    companion(connection)
-                except DBAPIError as exc:
-                    # SQLite undoes just the failed statement; on PostgreSQL the commit then fails and
-                    # so does the batch, which is the safe way round.
-                    log.error("a write accompanying an audit record failed: %s", _without_parameters(exc))
+            # Not SQLite: the rows are `row_for`'s dicts.
+            connection.execute(insert(AuditEvent), cast(Sequence[dict[str, Any]], rows))
+            _run_companions(connection, companions)
+
+    @staticmethod
+    def _insert_sqlite(
+        connection: Connection, rows: Sequence[tuple[Any, ...]], companions: Sequence[Companion]
+    ) -> None:
+        """The rows in as few statements as SQLite's limit on bound values allows (one, in practice),
+        through the driver with the rows bound already (no SQL compiled, no parameter processing).
+
+        The driver lets go of the GIL for every statement it runs, and must then win it back from the
+        event loop's thread, which can take up to the interpreter's switch interval (5 ms) each time:
+        a statement per row made a batch wait for that once per row. Without companions, the one
+        statement is also its own transaction (autocommit), so insert and commit are a single step."""
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        per_statement = max(1, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _SQLITE_ROW_WIDTH)
+        statements = [
+            (_sqlite_insert(len(chunk)), list(itertools.chain.from_iterable(chunk)))
+            for chunk in (rows[start : start + per_statement] for start in range(0, len(rows), per_statement))
+        ]
+        if len(statements) == 1 and not companions:
+            isolation_level = driver.isolation_level
+            driver.isolation_level = None  # autocommit: the INSERT commits itself, durably
+            try:
+                driver.execute(*statements[0]).close()
+            finally:
+                driver.isolation_level = isolation_level
+            return
+        with connection.begin():
+            for statement in statements:
+                driver.execute(*statement).close()
+            _run_companions(connection, companions)
+
+
+def _run_companions(connection: Connection, companions: Sequence[Companion]) -> None:
+    for companion in companions:
+        try:
+            companion(connection)
+        except DBAPIError as exc:
+            # SQLite undoes just the failed statement; on PostgreSQL the commit then fails and
+            # so does the batch, which is the safe way round.
+            log.error("a write accompanying an audit record failed: %s", _without_parameters(exc))
 
 
 def _settle(batch: Sequence[_Entry], failure: str | None = None, cause: BaseException | None = None) -> None:
