@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom.admin.routes import ADMIN_PREFIX, AdminRoutes
 from strongroom.pipeline import RequestPipeline
@@ -35,27 +35,14 @@ class StrongroomApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        body = await _read_body(receive)
-        if body is None:
-            await _send(send, HttpResponse(413, [("Content-Type", "text/plain")], b"Request body too large"))
-            return
-        request = HttpRequest(
-            method=scope["method"],
-            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=Headers.from_latin1(scope["headers"]),
-            body=body,
-        )
-        client = scope.get("client")
-        source_ip = client[0] if client else ""
+        elif scope["type"] == "http":
+            await answer_asgi(self, scope, receive, send)
+
+    async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse:
+        """The answer to one request, whichever way it arrived (see `Responder`)."""
         if request.path.startswith(ADMIN_PREFIX):
-            response = await self.admin.handle(request)
-        else:
-            response = await self.pipeline.handle(request, source_ip)
-        await _send(send, response)
+            return await self.admin.handle(request)
+        return await self.pipeline.handle(request, source_ip)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -79,6 +66,31 @@ def _freeze_startup_heap() -> None:
     and stall every request in flight for hundreds of milliseconds now and then."""
     gc.collect()
     gc.freeze()
+
+
+class Responder(Protocol):
+    """What answers requests: the app, or an app wrapping it. `strongroom serve` calls `respond`
+    from its own HTTP connections (`strongroom.http_connection`); ASGI servers come through
+    `answer_asgi`."""
+
+    async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse: ...
+
+
+async def answer_asgi(responder: Responder, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer an ASGI http request with `responder.respond`."""
+    body = await _read_body(receive)
+    if body is None:
+        await _send(send, HttpResponse(413, [("Content-Type", "text/plain")], b"Request body too large"))
+        return
+    request = HttpRequest(
+        method=scope["method"],
+        path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=Headers.from_latin1(scope["headers"]),
+        body=body,
+    )
+    client = scope.get("client")
+    await _send(send, await responder.respond(request, client[0] if client else ""))
 
 
 async def _read_body(receive: Receive) -> bytes | None:

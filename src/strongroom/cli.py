@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=4566)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--forwarded-allow-ips", default="", metavar="ADDRESSES",
+                       help="comma-separated addresses or networks of proxies in front of the server, whose "
+                            "X-Forwarded-For names the client (default: none; '*' trusts every peer)")
     serve.add_argument("--enable-clock-control", action="store_true",
                        help="let clients move the server clock through /_strongroom/clock (for tests only)")
     serve.add_argument("--dev", action="store_true",
@@ -101,6 +104,7 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
 
     from strongroom.barrier import RootKeyError
     from strongroom.devmode.developer_account import DEVELOPER_SECRET_ACCESS_KEY
+    from strongroom.http_connection import HttpConnection, TrustedProxies
     from strongroom.server import prepare
     from strongroom.store.db import DatabaseError
 
@@ -112,6 +116,11 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
         seed_file=args.seed,
         account_id=args.account_id,
     )
+    try:
+        TrustedProxies(args.forwarded_allow_ips)
+    except ValueError as exc:
+        print(f"strongroom: --forwarded-allow-ips: {exc}", file=sys.stderr)
+        return 2
     try:
         result = prepare(settings)
     except (RootKeyError, DatabaseError, ValueError) as exc:
@@ -145,7 +154,8 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
         access_log=False,
         server_header=False,
         loop="uvloop",
-        http="httptools",
+        http=HttpConnection,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
 

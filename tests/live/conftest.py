@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,6 +69,7 @@ class Server:
         *,
         root_key_file: Path | None = None,
         bootstrap_credentials: bool = True,
+        options: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
@@ -86,6 +87,7 @@ class Server:
             command += ["--database-url", database_url]
         if root_key_file:
             command += ["--root-key-file", str(root_key_file)]
+        command += options
         env = dict(os.environ)
         if bootstrap_credentials:
             env.update(STRONGROOM_ACCESS_KEY_ID=ACCESS_KEY_ID, STRONGROOM_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)

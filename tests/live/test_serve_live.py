@@ -104,3 +104,14 @@ def test_a_root_key_open_to_others_is_refused_cleanly(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(key) in result.stderr
+
+
+def test_a_bad_trusted_proxy_list_is_refused_cleanly(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "strongroom", "serve", "--forwarded-allow-ips", "127.0.0.1,proxy.internal",
+         "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("strongroom: --forwarded-allow-ips: ") and "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything was set up

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 
 from strongroom.admin.routes import ADMIN_PREFIX
-from strongroom.app import Receive, Scope, Send, StrongroomApp
+from strongroom.app import Receive, Scope, Send, StrongroomApp, answer_asgi
 from strongroom.devmode import markers
 from strongroom.devmode.caches import forget_cached_state
 from strongroom.runtime import Runtime
 from strongroom.settings import Settings
+from strongroom.wire.http import HttpRequest, HttpResponse
 
 # Compatible paths: each answers exactly what the Strongroom endpoint it names answers.
 ALIASES = {
@@ -33,12 +34,18 @@ class DeveloperApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            alias = ALIASES.get(scope["path"].rstrip("/"))
-            if alias is not None:
-                scope = dict(scope, path=alias, raw_path=alias.encode())
-            elif self.runtime.settings.reset_enabled and not scope["path"].startswith(ADMIN_PREFIX):
-                await self._follow_resets()
-        await self.app(scope, receive, send)
+            await answer_asgi(self, scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse:
+        """`StrongroomApp.respond`, with the aliases and resets above."""
+        alias = ALIASES.get(request.path.rstrip("/"))
+        if alias is not None:
+            request = HttpRequest(request.method, alias, request.query_string, request.headers, request.body)
+        elif self.runtime.settings.reset_enabled and not request.path.startswith(ADMIN_PREFIX):
+            await self._follow_resets()
+        return await self.app.respond(request, source_ip)
 
     async def _follow_resets(self) -> None:
         generation = await asyncio.to_thread(markers.reset_generation, self.runtime.database)

@@ -1,0 +1,215 @@
+"""The server's HTTP/1.1 connections, spoken to over raw sockets: keep-alive, pipelining, HEAD,
+Expect: 100-continue, chunked bodies, HTTP/1.0, and the refusals of what cannot be read."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.live.conftest import Server
+from tests.live.helpers import audit_records
+
+TARGET = "TrentService.GenerateRandom"
+
+
+class Answer:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> dict[str, object]:
+        loaded: dict[str, object] = json.loads(self.body)
+        return loaded
+
+
+def signed(server: Server, body: bytes = b'{"NumberOfBytes": 16}', *, extra: dict[str, str] | None = None,
+           framing: dict[str, str] | None = None) -> tuple[bytes, bytes]:
+    """A SigV4-signed KMS request as raw bytes (head, body); `framing` headers are added after signing."""
+    request = AWSRequest(method="POST", url=f"{server.endpoint}/", data=body, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET, **(extra or {})})
+    SigV4Auth(Credentials(server.access_key_id, server.secret_access_key), "kms", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    headers = {**dict(prepared.headers), "Host": f"127.0.0.1:{server.port}", **(framing or {})}
+    if "Transfer-Encoding" in headers:
+        headers.pop("Content-Length", None)
+    else:
+        headers.setdefault("Content-Length", str(len(body)))
+    head = "POST / HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    return head.encode("latin-1"), body
+
+
+@pytest.fixture()
+def connection(server: Server) -> Iterator[tuple[socket.socket, BinaryIO]]:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    reader = sock.makefile("rb")
+    yield sock, reader
+    reader.close()
+    sock.close()
+
+
+def read_answer(reader: BinaryIO, *, head_only: bool = False) -> Answer:
+    status_line = reader.readline()
+    assert status_line.startswith(b"HTTP/1.1 "), status_line
+    headers: dict[str, str] = {}
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = 0 if head_only else int(headers.get("content-length", "0"))
+    return Answer(int(status_line.split()[1]), headers, reader.read(length))
+
+
+def closed(reader: BinaryIO) -> bool:
+    return reader.read(1) == b""
+
+
+def test_keep_alive_and_pipelined_requests_are_answered_in_order(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    sock, reader = connection
+    first, second = (b"".join(signed(server)) for _ in range(2))
+    health = f"GET /_strongroom/health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    sock.sendall(first + second + health)  # three requests in one write
+    answers = [read_answer(reader) for _ in range(3)]
+    assert [answer.status for answer in answers] == [200, 200, 200]
+    assert all(len(str(answer.json()["Plaintext"])) == 24 for answer in answers[:2])  # 16 bytes, base64
+    assert answers[0].headers["x-amzn-requestid"] != answers[1].headers["x-amzn-requestid"]
+    assert answers[2].json()["status"] == "ok"
+    assert all("connection" not in answer.headers for answer in answers)
+    # The connection is still open for the next request.
+    sock.sendall(b"".join(signed(server)))
+    assert read_answer(reader).status == 200
+
+
+def test_head_answers_with_headers_only(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+    sock, reader = connection
+    request = f"HEAD /_strongroom/health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    sock.sendall(request)
+    answer = read_answer(reader, head_only=True)
+    assert answer.status == 200 and int(answer.headers["content-length"]) > 0
+    # Had a body been sent, it would be read here as the next answer's status line.
+    sock.sendall(request.replace(b"HEAD", b"GET"))
+    assert read_answer(reader).json()["status"] == "ok"
+
+
+def test_an_unreadable_request_is_refused_and_the_connection_closed(
+    connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    sock, reader = connection
+    sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+    answer = read_answer(reader)
+    assert (answer.status, answer.headers["connection"]) == (400, "close")
+    assert answer.body == b"Invalid HTTP request received."
+    assert closed(reader)
+
+
+def test_a_body_framed_two_ways_is_refused(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+    """Content-Length beside Transfer-Encoding: the way request smuggling starts."""
+    sock, reader = connection
+    head, body = signed(server, framing={"Transfer-Encoding": "chunked"})
+    head = head.replace(b"\r\n\r\n", f"\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    sock.sendall(head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    assert read_answer(reader).status == 400
+    assert closed(reader)
+
+
+def test_a_body_over_16_mib_is_refused_before_it_is_sent(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    sock, reader = connection
+    head, _ = signed(server, framing={"Content-Length": str(16 * 1024 * 1024 + 1)})
+    sock.sendall(head)  # and no body at all: the answer must not wait for it
+    answer = read_answer(reader)
+    assert (answer.status, answer.body, answer.headers["connection"]) == (413, b"Request body too large", "close")
+    assert closed(reader)
+
+
+def test_a_chunked_body_over_16_mib_is_refused(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+    sock, reader = connection
+    head, _ = signed(server, framing={"Transfer-Encoding": "chunked"})
+    sock.sendall(head)
+    chunk = b"x" * (1024 * 1024)
+    try:
+        for _ in range(17):
+            sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused and closed while the client was still sending
+    answer = read_answer(reader)
+    assert (answer.status, answer.headers["connection"]) == (413, "close")
+
+
+def test_an_oversized_head_is_refused(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+    sock, reader = connection
+    head, body = signed(server, framing={"X-Padding": "p" * 70_000})
+    sock.sendall(head + body)
+    answer = read_answer(reader)
+    assert (answer.status, answer.headers["connection"]) == (431, "close")
+    assert closed(reader)
+
+
+def test_expect_100_continue_gets_the_interim_answer_first(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    sock, reader = connection
+    head, body = signed(server, framing={"Expect": "100-continue"})
+    sock.sendall(head)
+    assert reader.readline() == b"HTTP/1.1 100 Continue\r\n"
+    assert reader.readline() == b"\r\n"
+    sock.sendall(body)
+    assert read_answer(reader).status == 200
+
+
+def test_a_chunked_body_is_read_whole(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+    sock, reader = connection
+    head, body = signed(server, framing={"Transfer-Encoding": "chunked"})
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:5], body[5:]))
+    sock.sendall(head + chunks + b"0\r\n\r\n")
+    answer = read_answer(reader)
+    assert answer.status == 200, answer.body
+    assert len(str(answer.json()["Plaintext"])) == 24
+
+
+def test_http_1_0_is_answered_then_closed(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+    sock, reader = connection
+    sock.sendall(b"GET /_strongroom/health HTTP/1.0\r\n\r\n")
+    answer = read_answer(reader)
+    assert (answer.status, answer.headers["connection"]) == (200, "close")
+    assert closed(reader)
+
+
+def test_a_client_that_half_closes_still_gets_its_answer(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    sock, reader = connection
+    sock.sendall(b"".join(signed(server)))
+    sock.shutdown(socket.SHUT_WR)
+    assert read_answer(reader).status == 200
+    assert closed(reader)
+
+
+def _source_ip(server: Server) -> str:
+    head, body = signed(server, extra={"X-Forwarded-For": "203.0.113.7, 198.51.100.1"})
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock, sock.makefile("rb") as reader:
+        sock.sendall(head + body)
+        answer = read_answer(reader)
+    assert answer.status == 200
+    (record,) = audit_records(server, answer.headers["x-amzn-requestid"])
+    address: str = record["sourceIPAddress"]
+    return address
+
+
+def test_x_forwarded_for_counts_only_from_trusted_proxies(server: Server, tmp_path: Path) -> None:
+    # By default no peer is a trusted proxy: a client cannot choose its recorded address.
+    assert _source_ip(server) == "127.0.0.1"
+    behind_proxy = Server(tmp_path / "data", options=["--forwarded-allow-ips", "127.0.0.1,198.51.100.0/24"])
+    try:
+        # The nearest address that is not itself a trusted proxy.
+        assert _source_ip(behind_proxy) == "203.0.113.7"
+    finally:
+        behind_proxy.stop()
