@@ -1,13 +1,18 @@
-"""The ceiling: a bare ASGI app answering every POST with a fixed JSON body.
+"""The ceilings: a bare app answering every request with a fixed JSON body, doing no work at all.
 
-Run under the same uvicorn settings as Strongroom (uvloop, httptools, one worker, no access log), it is
-what one Python worker on this machine can do with no work at all per request.
+`app` is the ceiling the targets are measured against: a bare ASGI app under uvicorn with
+uvloop and httptools, one worker, no access log (what one Python worker on this machine does
+with no work per request). `direct` answers the same body through Strongroom's own HTTP
+connections (`strongroom.http_connection`), which `strongroom serve` uses: the floor of
+Strongroom's own serving path, shown beside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from strongroom.wire.http import HttpRequest, HttpResponse
 
 Message = MutableMapping[str, Any]
 
@@ -18,8 +23,20 @@ HEADERS = [
 ]
 
 
+RESPONSE = HttpResponse(200, [("content-type", "application/x-amz-json-1.1")], BODY)
+
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+class DirectCeiling:
+    """The fixed answer through `strongroom.http_connection` (its `respond`); no lifespan."""
+
+    async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse:
+        return RESPONSE
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        return None
 
 
 async def app(scope: Message, receive: Receive, send: Send) -> None:
@@ -33,3 +50,6 @@ async def app(scope: Message, receive: Receive, send: Send) -> None:
     status = 200 if scope["method"] in ("POST", "GET") else 405
     await send({"type": "http.response.start", "status": status, "headers": HEADERS})
     await send({"type": "http.response.body", "body": BODY})
+
+
+direct = DirectCeiling()

@@ -19,7 +19,7 @@ def measure(target: RunningTarget, operation: Operation, count: int, settings: L
     if not target.serves(operation.service):
         return Row(label, name, skipped="not served yet")
     try:
-        fixture = operation.setup(None if target.spec.kind == "ceiling" else target, count)
+        fixture = operation.setup(None if target.spec.is_ceiling else target, count)
     except Exception as error:
         return Row(label, name, skipped=f"setup failed: {error}")
     return replay(target, operation, fixture, count, settings, label)

@@ -15,7 +15,7 @@ from bench.load import LoadSettings, wrk_path
 from bench.measure import measure
 from bench.operations import OPERATIONS, Operation
 from bench.report import Row, memory_table, ratios, ratios_table, results_table, write_json
-from bench.targets import ALL_TARGETS, CEILING, MOTO, STRONGROOM_1, STRONGROOM_2, discard, start
+from bench.targets import ALL_TARGETS, CEILING, CEILING_DIRECT, MOTO, STRONGROOM_1, STRONGROOM_2, discard, start
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -74,7 +74,7 @@ def standard(args: argparse.Namespace, settings: LoadSettings) -> int:
         finally:
             discard(target)
     subjects = (STRONGROOM_1.name, STRONGROOM_2.name)
-    found = ratios(rows, subjects, (MOTO.name, CEILING.name, STRONGROOM_1.name))
+    found = ratios(rows, subjects, (MOTO.name, CEILING.name, CEILING_DIRECT.name, STRONGROOM_1.name))
     print()
     print(results_table(rows))
     print()

@@ -28,7 +28,7 @@ MOTO_SECRET = "moto-bench-secret"  # noqa: S105 - moto accepts any secret
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """What to start: `kind` is strongroom, moto or ceiling."""
+    """What to start: `kind` is strongroom, moto, ceiling or ceiling-direct."""
 
     name: str
     kind: str
@@ -38,12 +38,18 @@ class TargetSpec:
     def is_strongroom(self) -> bool:
         return self.kind == "strongroom"
 
+    @property
+    def is_ceiling(self) -> bool:
+        """A bare app that stores nothing and answers anything."""
+        return self.kind in ("ceiling", "ceiling-direct")
+
 
 STRONGROOM_1 = TargetSpec("strongroom", "strongroom", 1)
 STRONGROOM_2 = TargetSpec("strongroom-w2", "strongroom", 2)
 MOTO = TargetSpec("moto", "moto")
 CEILING = TargetSpec("ceiling", "ceiling")
-ALL_TARGETS = (STRONGROOM_1, STRONGROOM_2, MOTO, CEILING)
+CEILING_DIRECT = TargetSpec("ceiling-direct", "ceiling-direct")
+ALL_TARGETS = (STRONGROOM_1, STRONGROOM_2, MOTO, CEILING, CEILING_DIRECT)
 
 
 def free_port() -> int:
@@ -128,17 +134,21 @@ def _command(spec: TargetSpec, port: int, data_dir: Path) -> tuple[list[str], di
                 "--workers", str(spec.workers), "--log-level", "warning"], env
     if spec.kind == "moto":
         return [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env
-    if spec.kind == "ceiling":
-        # The same uvicorn settings as `strongroom serve` (see cli.py).
-        return [python, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+    if spec.is_ceiling:
+        # uvicorn as `strongroom serve` runs it (see cli.py); the ceiling with its httptools protocol
+        # and an ASGI app, the direct one with Strongroom's own connections.
+        app, http = ("bench.ceiling:app", "httptools") if spec.kind == "ceiling" else (
+            "bench.ceiling:direct", "strongroom.http_connection:HttpConnection")
+        return [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+                "--workers", "1", "--loop", "uvloop", "--http", http, "--no-access-log",
                 "--no-server-header", "--log-level", "warning"], env
     raise ValueError(f"unknown target kind {spec.kind}")
 
 
 def _wait_ready(target: RunningTarget) -> frozenset[str]:
     """Wait for the server to answer; return the services it serves."""
-    path = {"strongroom": "/_strongroom/health", "moto": "/moto-api/", "ceiling": "/"}[target.spec.kind]
+    path = "/" if target.spec.is_ceiling else {"strongroom": "/_strongroom/health", "moto": "/moto-api/"}[
+        target.spec.kind]
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if target.process.poll() is not None:

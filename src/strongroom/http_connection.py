@@ -131,6 +131,8 @@ class HttpConnection(asyncio.Protocol):
         self.closing = False  # answer what is queued, then close
         self.stopped = False  # a request could not be read: nothing more is read from this connection
         self.reading_paused = False
+        # Idle since (loop time) when no request is being read or answered; one timer checks it.
+        self.idle_since: float | None = None
         self.idle_timer: asyncio.TimerHandle | None = None
         self.write_ready: asyncio.Event | None = None  # set while writes are paused
         # The request being parsed.
@@ -139,6 +141,8 @@ class HttpConnection(asyncio.Protocol):
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
         self.body_size = 0
+        self.content_length: int | None = None
+        self.expects_continue = False
 
     # --- asyncio.Protocol ---------------------------------------------------------------------
 
@@ -165,7 +169,7 @@ class HttpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.stopped:
             return
-        self._cancel_idle_timer()
+        self.idle_since = None
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -203,23 +207,34 @@ class HttpConnection(asyncio.Protocol):
         self.raw_headers = []
         self.body = []
         self.body_size = 0
+        self.content_length = None
+        self.expects_continue = False
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        self._count_head(len(url))
+        self.head_size += len(url)
+        if self.head_size > MAX_HEAD_BYTES:
+            self._refuse_head()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # llhttp keeps trailing whitespace, which is not part of a field value (RFC 9110 5.5).
-        self.raw_headers.append((name, value.rstrip(b" \t")))
-        self._count_head(len(name) + len(value))
+        value = value.rstrip(b" \t")
+        self.raw_headers.append((name, value))
+        self.head_size += len(name) + len(value)
+        if self.head_size > MAX_HEAD_BYTES:
+            self._refuse_head()
+        elif len(name) == 14 and name.lower() == b"content-length":
+            with contextlib.suppress(ValueError):  # llhttp refuses the request itself then
+                self.content_length = int(value)
+        elif len(name) == 6 and name.lower() == b"expect":
+            self.expects_continue = value.lower() == b"100-continue"
 
     def on_headers_complete(self) -> None:
         if self.stopped:
             return
-        length = _content_length(self.raw_headers)
-        if length is not None and length > MAX_BODY_BYTES:
+        if self.content_length is not None and self.content_length > MAX_BODY_BYTES:
             self._refuse(_plain(413, "Request body too large"))
-        elif self.transport is not None and _expects_continue(self.raw_headers):
+        elif self.expects_continue and self.transport is not None:
             self.transport.write(CONTINUE)
 
     def on_body(self, body: bytes) -> None:
@@ -307,7 +322,9 @@ class HttpConnection(asyncio.Protocol):
         if self.closing:
             transport.close()
         elif not transport.is_closing():
-            self.idle_timer = self.loop.call_later(self.keep_alive_timeout, self._close_idle)
+            self.idle_since = self.loop.time()
+            if self.idle_timer is None:
+                self.idle_timer = self.loop.call_later(self.keep_alive_timeout, self._close_idle)
 
     async def _answer(self, request: HttpRequest) -> HttpResponse:
         peer = self.peer
@@ -332,15 +349,24 @@ class HttpConnection(asyncio.Protocol):
             self.reading_paused = True
             self.transport.pause_reading()
 
-    def _count_head(self, size: int) -> None:
-        self.head_size += size
-        if self.head_size > MAX_HEAD_BYTES and not self.stopped:
+    def _refuse_head(self) -> None:
+        if not self.stopped:
             self.raw_headers = []
             self._refuse(_plain(431, "Request header fields too large"))
 
     def _close_idle(self) -> None:
+        """Close the connection once idle for `keep_alive_timeout`; a connection busy meanwhile is
+        checked again when that time has passed since it last went idle."""
         self.idle_timer = None
-        if self.transport is not None and not self.busy:
+        if self.transport is None or self.transport.is_closing():
+            return
+        since = self.idle_since
+        if since is None:  # reading or answering: go idle will start the wait again
+            return
+        left = since + self.keep_alive_timeout - self.loop.time()
+        if left > 0:
+            self.idle_timer = self.loop.call_later(left, self._close_idle)
+        else:
             self.transport.close()
 
     def _cancel_idle_timer(self) -> None:
@@ -378,15 +404,3 @@ def encode_response(
 
 def _proxies(config: Config) -> TrustedProxies:
     return TrustedProxies(config.forwarded_allow_ips if config.proxy_headers else None)
-
-
-def _content_length(raw_headers: list[tuple[bytes, bytes]]) -> int | None:
-    for name, value in raw_headers:
-        if len(name) == 14 and name.lower() == b"content-length":
-            with contextlib.suppress(ValueError):
-                return int(value)
-    return None
-
-
-def _expects_continue(raw_headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name.lower() == b"expect" and value.lower() == b"100-continue" for name, value in raw_headers)

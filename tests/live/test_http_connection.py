@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -213,3 +214,16 @@ def test_x_forwarded_for_counts_only_from_trusted_proxies(server: Server, tmp_pa
         assert _source_ip(behind_proxy) == "203.0.113.7"
     finally:
         behind_proxy.stop()
+
+
+def test_an_idle_connection_is_closed_after_five_seconds(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    sock, reader = connection
+    for _ in range(2):
+        sock.sendall(f"GET /_strongroom/health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+        assert read_answer(reader).status == 200
+        time.sleep(2)  # idle, but not for long enough
+    went_idle = time.monotonic()
+    assert closed(reader)
+    assert 2.5 <= time.monotonic() - went_idle <= 8  # five seconds after the last answer
