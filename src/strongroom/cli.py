@@ -115,6 +115,7 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
         reset_enabled=args.enable_reset,
         seed_file=args.seed,
         account_id=args.account_id,
+        workers=args.workers,
     )
     try:
         TrustedProxies(args.forwarded_allow_ips)

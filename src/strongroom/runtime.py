@@ -44,7 +44,7 @@ class Runtime:
             barrier=barrier,
             credentials=CredentialStore(database, barrier),
             clock=Clock(),
-            audit=AuditWriter(database),
+            audit=AuditWriter(database, take_turns=settings.workers > 1),
             services=services,
             router=ServiceRouter(plugin.model for plugin in services.values()),
         )

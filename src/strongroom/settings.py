@@ -25,6 +25,9 @@ class Settings:
     seed_file: Path | None = None
     # The default account's id asked for on the command line (developer mode); None keeps the usual one.
     account_id: str | None = None
+    # Worker processes serving this data dir (`serve --workers`): with one, its audit writer never
+    # takes turns at SQLite's write lock with another's.
+    workers: int = 1
 
     @classmethod
     def create(
@@ -38,6 +41,7 @@ class Settings:
         reset_enabled: bool = False,
         seed_file: Path | None = None,
         account_id: str | None = None,
+        workers: int = 1,
     ) -> Settings:
         data_dir = (data_dir or DEFAULT_DATA_DIR).resolve()
         url = database_url or f"sqlite:///{data_dir / 'strongroom.db'}"
@@ -50,6 +54,7 @@ class Settings:
             reset_enabled=reset_enabled,
             seed_file=seed_file.resolve() if seed_file is not None else None,
             account_id=account_id,
+            workers=workers,
         )
 
     @classmethod
@@ -65,6 +70,7 @@ class Settings:
             reset_enabled=environ.get("STRONGROOM_ENABLE_RESET") == "1",
             seed_file=Path(seed_file) if seed_file else None,
             account_id=environ.get("STRONGROOM_ACCOUNT_ID") or None,
+            workers=int(environ.get("STRONGROOM_WORKERS") or 1),
         )
 
     def to_environ(self) -> dict[str, str]:
@@ -74,6 +80,7 @@ class Settings:
             "STRONGROOM_CLOCK_CONTROL": "1" if self.clock_control else "0",
             "STRONGROOM_DEVELOPER_MODE": "1" if self.developer_mode else "0",
             "STRONGROOM_ENABLE_RESET": "1" if self.reset_enabled else "0",
+            "STRONGROOM_WORKERS": str(self.workers),
         }
         if self.root_key_file is not None:
             env["STRONGROOM_ROOT_KEY_FILE"] = str(self.root_key_file)

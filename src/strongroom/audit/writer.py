@@ -88,11 +88,13 @@ class _Entry:
 
 
 class AuditWriter:
-    def __init__(self, database: HasEngine, *, max_batch: int = 512) -> None:
+    def __init__(self, database: HasEngine, *, max_batch: int = 512, take_turns: bool = True) -> None:
+        """`take_turns`: other processes' audit writers commit to the same SQLite file (see `_WriterTurns`)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._database = database
         self._max_batch = max_batch
+        self._take_turns = take_turns
         self._lock = threading.Lock()
         # Lists of records handed to the writer thread (one per event loop iteration); None: close.
         self._inbox: queue.SimpleQueue[list[_Entry] | None] = queue.SimpleQueue()
@@ -172,7 +174,7 @@ class AuditWriter:
         checkpointer = _Checkpointer(self._database.engine.connect) if self._sqlite else None
         turn: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         path = self._database.engine.url.database if self._sqlite else None
-        if path and path != ":memory:" and not path.startswith("file:"):
+        if self._take_turns and path and path != ":memory:" and not path.startswith("file:"):
             turn = _WriterTurns(path)
         try:
             while True:
