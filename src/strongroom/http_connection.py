@@ -17,6 +17,7 @@ import contextlib
 import http
 import ipaddress
 import logging
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, cast
 
@@ -134,6 +135,7 @@ class HttpConnection(asyncio.Protocol):
         # Idle since (loop time) when no request is being read or answered; one timer checks it.
         self.idle_since: float | None = None
         self.idle_timer: asyncio.TimerHandle | None = None
+        self.received = 0.0  # when the last bytes were read (see `HttpRequest.received`)
         self.write_ready: asyncio.Event | None = None  # set while writes are paused
         # The request being parsed.
         self.url = b""
@@ -170,6 +172,7 @@ class HttpConnection(asyncio.Protocol):
         if self.stopped:
             return
         self.idle_since = None
+        self.received = time.monotonic()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -276,6 +279,7 @@ class HttpConnection(asyncio.Protocol):
             query.decode("latin-1"),
             Headers.from_latin1(self.raw_headers),
             body,
+            self.received,
         )
 
     def _serve(self) -> None:

@@ -42,7 +42,8 @@ class DeveloperApp:
         """`StrongroomApp.respond`, with the aliases and resets above."""
         alias = ALIASES.get(request.path.rstrip("/"))
         if alias is not None:
-            request = HttpRequest(request.method, alias, request.query_string, request.headers, request.body)
+            request = HttpRequest(request.method, alias, request.query_string, request.headers, request.body,
+                                  request.received)
         elif self.runtime.settings.reset_enabled and not request.path.startswith(ADMIN_PREFIX):
             await self._follow_resets()
         return await self.app.respond(request, source_ip)

@@ -33,8 +33,11 @@ _REVISIONS = "store.cache_revisions"
 def request_revision(ctx: RequestContext, name: str) -> int | None:
     """Cache revision `name` (see `strongroom.store.tables.CacheRevision`), read once per request
     for every area together: what a request caches or reuses is filed under the revisions it read
-    before reading anything else."""
+    before reading anything else. A read begun after the request was received serves it too (see
+    `Database.revisions`)."""
     revisions: dict[str, int] | None = ctx.extra.get(_REVISIONS)
     if revisions is None:
-        revisions = ctx.extra[_REVISIONS] = runtime_of(ctx).database.revisions()
+        received = ctx.request.received
+        database = runtime_of(ctx).database
+        revisions = ctx.extra[_REVISIONS] = database.revisions(read_after=received if received > 0 else None)
     return revisions.get(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ class Database:
         self._revision_readers = threading.local()
         self._revision_connections: list[sqlite3.Connection] = []
         self._revision_lock = threading.Lock()
+        # The newest read of every revision: (when it began, by time.monotonic(), the values).
+        self._last_revisions: tuple[float, dict[str, int]] = (float("-inf"), {})
 
     @property
     def dialect(self) -> str:
@@ -121,8 +124,25 @@ class Database:
         in which case nothing of that area may be cached."""
         return self.revisions().get(name)
 
-    def revisions(self) -> dict[str, int]:
-        """Every cache revision's current value, in one read."""
+    def revisions(self, *, read_after: float | None = None) -> dict[str, int]:
+        """Every cache revision's current value, in one read.
+
+        With `read_after` (a `time.monotonic()` value), a read begun after that moment by any
+        thread of this process may be reused: it saw every change committed before then. A request
+        passes the moment its bytes were received, so that the requests received together share one
+        read without any of them missing a change that was committed before it was sent.
+        """
+        if read_after is not None:
+            begun, values = self._last_revisions
+            if begun > read_after:
+                return values
+        begun = time.monotonic()
+        values = self._read_revisions()
+        if read_after is not None and begun > self._last_revisions[0]:
+            self._last_revisions = (begun, values)  # one assignment: threads see old or new, whole
+        return values
+
+    def _read_revisions(self) -> dict[str, int]:
         if self._dialect == "sqlite" and self._sqlite_path not in (None, "", ":memory:"):
             connection = getattr(self._revision_readers, "connection", None)
             if connection is None:

@@ -78,13 +78,18 @@ class HttpRequest:
     query_string: str = ""
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
+    # When the server read its last bytes, by time.monotonic(); 0 when not known (not from a connection).
+    received: float = 0.0
 
     # By hand (dataclass keeps an __init__ it finds): the generated frozen one sets each field through
     # object.__setattr__, which costs on every request. Headers are read-only, so one empty set is shared.
     def __init__(
-        self, method: str, path: str, query_string: str = "", headers: Headers = _NO_HEADERS, body: bytes = b""
+        self, method: str, path: str, query_string: str = "", headers: Headers = _NO_HEADERS, body: bytes = b"",
+        received: float = 0.0,
     ) -> None:
-        self.__dict__.update(method=method, path=path, query_string=query_string, headers=headers, body=body)
+        self.__dict__.update(
+            method=method, path=path, query_string=query_string, headers=headers, body=body, received=received
+        )
 
     @property
     def body_sha256(self) -> str:
