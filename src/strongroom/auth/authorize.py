@@ -13,7 +13,7 @@ remembered (`strongroom.auth.decisions`) and not evaluated again for the same po
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 
 from strongroom.auth.decisions import decisions, documents_key
 from strongroom.auth.policy import (
@@ -69,15 +69,17 @@ def session_documents(principal: Principal) -> tuple[PolicyDocument, ...] | None
     )
 
 
-StoredIdentity = tuple[IdentityPolicies, Mapping[str, str] | None]
+# (identity policies and boundary, an IAM user's tags, the policies' part of a decision key).
+StoredIdentity = tuple[IdentityPolicies, Mapping[str, str] | None, Hashable]
 # What applies to each caller, for as long as nothing in IAM changes (the "iam" cache revision).
 _identities: RevisionCache[tuple[str, str, str], StoredIdentity] = RevisionCache()
+_ROOT_IDENTITY: StoredIdentity = (NO_POLICIES, None, (documents_key(NO_POLICIES.identity), None))
 
 
 def _stored_identity(ctx: RequestContext, principal: Principal) -> StoredIdentity:
     """The caller's identity policies and boundary, and an IAM user's current tags, in one transaction."""
     if principal.is_root:
-        return NO_POLICIES, None
+        return _ROOT_IDENTITY
     revision = request_revision(ctx, IAM_REVISION)
     key = (principal.account_id, principal.type, principal.user_id)
     cached = _identities.get(revision, key)
@@ -89,8 +91,9 @@ def _stored_identity(ctx: RequestContext, principal: Principal) -> StoredIdentit
         tags = None
         if principal.type == "IAMUser":
             tags = {tag["Key"]: tag["Value"] for tag in tags_of(session, principal.user_id)}
-    _identities.put(revision, key, (policies, tags))
-    return policies, tags
+    stored = (policies, tags, (documents_key(policies.identity), documents_key(policies.boundary)))
+    _identities.put(revision, key, stored)
+    return stored
 
 
 def authorize(
@@ -139,36 +142,41 @@ def first_denial(
         raise access_denied(ctx, "Missing principal")
     if not resources:
         return None
-    owners = [resource_account or account_of(resource) for resource in resources]
+    owners: list[str | None]
+    if resource_account:
+        owners = [resource_account] * len(resources)
+    else:
+        owners = [account_of(resource) for resource in resources]
+    is_root = principal.is_root
     if (
-        principal.is_root
+        is_root
         and resource_policy is None
         and not resource_policy_required
         and all(owner in (None, principal.account_id) for owner in owners)
     ):
         return None
-    policies, user_tags = _stored_identity(ctx, principal)
-    # Built on first use: only statements with conditions or policy variables read it.
-    context = _LazyContext(lambda: condition_context(ctx, principal_tags=user_tags))
+    policies, user_tags, policies_key = _stored_identity(ctx, principal)
     sessions = session_documents(principal)
-    documents = (policies.identity, policies.boundary, sessions, resource_policy)
     shared_key = (
-        principal.arn, principal.account_id, principal.is_root, principal.role_arn, action,
-        documents_key(policies.identity), documents_key(policies.boundary), documents_key(sessions),
-        documents_key(resource_policy), resource_policy_required,
+        principal.arn, principal.account_id, is_root, principal.role_arn, action, policies_key,
+        documents_key(sessions), None if resource_policy is None else id(resource_policy), resource_policy_required,
     )
+    # Made on the first resource whose decision is not a remembered Allow (usually none).
+    context: _LazyContext | None = None
     for resource, owner in zip(resources, owners, strict=True):
         key = (*shared_key, resource, owner)
         decision = decisions.get(key)
         if decision is not None and decision.allowed:
             continue
+        if context is None:
+            context = _LazyContext(ctx, user_tags)
         request = AuthorizationRequest(
             principal_arn=principal.arn,
             principal_account=principal.account_id,
             action=action,
             resource=resource,
             context=context,
-            principal_is_root=principal.is_root,
+            principal_is_root=is_root,
             resource_account=owner,
             session_issuer_arn=principal.role_arn,
         )
@@ -182,7 +190,7 @@ def first_denial(
                 resource_policy_required=resource_policy_required,
             )
             if not request.read_context:
-                decisions.put(key, decision, documents)
+                decisions.put(key, decision, (policies.identity, policies.boundary, sessions, resource_policy))
         if not decision.allowed:
             context.materialize()  # what the request was decided on, whatever ctx becomes later
             return request, decision
@@ -192,15 +200,16 @@ def first_denial(
 class _LazyContext(Mapping[str, ConditionValue]):
     """A request's condition keys, computed on first access and kept (within one first_denial)."""
 
-    __slots__ = ("_build", "_keys")
+    __slots__ = ("_ctx", "_keys", "_user_tags")
 
-    def __init__(self, build: Callable[[], dict[str, ConditionValue]]) -> None:
-        self._build = build
+    def __init__(self, ctx: RequestContext, user_tags: Mapping[str, str] | None) -> None:
+        self._ctx = ctx
+        self._user_tags = user_tags
         self._keys: dict[str, ConditionValue] | None = None
 
     def materialize(self) -> dict[str, ConditionValue]:
         if self._keys is None:
-            self._keys = self._build()
+            self._keys = condition_context(self._ctx, principal_tags=self._user_tags)
         return self._keys
 
     def __getitem__(self, key: str) -> ConditionValue:
