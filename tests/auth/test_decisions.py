@@ -12,7 +12,7 @@ from strongroom.auth.authorize import first_denial
 from strongroom.auth.decisions import DecisionCache, decisions
 from strongroom.auth.policy import Decision, PolicyDocument, PolicyKind
 from strongroom.auth.principal import Principal
-from strongroom.auth.request_context import CONDITION_KEYS
+from strongroom.auth.request_context import CONDITION_KEYS, LazyKeys
 from strongroom.clock import Clock
 from strongroom.context import RequestContext
 from strongroom.wire.http import Headers, HttpRequest
@@ -72,6 +72,32 @@ def test_a_denial_is_reused_until_the_policy_changes() -> None:
     assert _denied(_context(), refusing)
     assert len(decisions) == 1
     assert not _denied(_context(), _key_policy({"Action": ["kms:Decrypt", "kms:Encrypt"]}))
+
+
+def test_a_remembered_allow_builds_no_condition_keys() -> None:
+    policy = _key_policy({"Action": "kms:*"})
+    assert not _denied(_context(), policy)
+
+    def unread() -> dict[str, Any]:
+        raise AssertionError("condition keys built for a remembered decision")
+
+    ctx = _context()
+    ctx.extra[CONDITION_KEYS] = LazyKeys(unread)
+    assert not _denied(ctx, policy)
+
+
+def test_a_denial_keeps_the_keys_it_was_decided_on() -> None:
+    policy = _key_policy({"Action": "kms:Encrypt",
+                          "Condition": {"StringEquals": {"kms:EncryptionContext:team": "blue"}}})
+    ctx = _context()
+    ctx.extra[CONDITION_KEYS] = LazyKeys(lambda: {"kms:EncryptionContext:team": "red"})
+    found = first_denial(ctx, "kms:Encrypt", [KEY], resource_policy=policy, resource_policy_required=True,
+                         resource_account=ACCOUNT)
+    assert found is not None
+    request, decision = found
+    assert decision.effect == "ImplicitDeny"
+    ctx.extra[CONDITION_KEYS] = {}
+    assert request.context["kms:EncryptionContext:team"] == "red"
 
 
 def test_the_cache_is_bounded() -> None:

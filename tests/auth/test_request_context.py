@@ -10,7 +10,7 @@ import pytest
 
 from strongroom.auth.policy import AuthorizationRequest, ConditionValue, PolicyDocument, PolicyKind, evaluate
 from strongroom.auth.principal import Principal
-from strongroom.auth.request_context import CONDITION_KEYS, condition_context, request_tags
+from strongroom.auth.request_context import CONDITION_KEYS, LazyKeys, condition_context, request_tags
 from strongroom.clock import Clock
 from strongroom.context import RequestContext
 from strongroom.wire.http import Headers, HttpRequest
@@ -110,6 +110,24 @@ def test_service_keys_are_added_and_win() -> None:
     assert keys["kms:EncryptionContext:purpose"] == "backup"
     assert keys["aws:ResourceTag/env"] == "prod"
     assert keys["aws:SourceIp"] == "10.0.0.1"
+
+
+def test_lazy_service_keys_are_built_once_when_read() -> None:
+    built: list[int] = []
+
+    def build() -> dict[str, ConditionValue]:
+        built.append(1)
+        return {"kms:EncryptionContext:purpose": "backup", "aws:SourceIp": "10.0.0.1"}
+
+    lazy = LazyKeys(build)
+    ctx = context(USER, **{CONDITION_KEYS: lazy})
+    assert built == []
+    keys = condition_context(ctx)
+    assert keys["kms:EncryptionContext:purpose"] == "backup"
+    assert keys["aws:SourceIp"] == "10.0.0.1"
+    assert dict(lazy) == {"kms:EncryptionContext:purpose": "backup", "aws:SourceIp": "10.0.0.1"}
+    assert "aws:SourceIp" in lazy and len(lazy) == 2
+    assert built == [1]
 
 
 def decide(operator: str, key: str, value: Any, keys: dict[str, ConditionValue], principal: Principal = USER) -> str:

@@ -13,12 +13,12 @@ remembered (`strongroom.auth.decisions`) and not evaluated again for the same po
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Hashable, Mapping, Sequence
 
 from strongroom.auth.decisions import decisions, documents_key
 from strongroom.auth.policy import (
     AuthorizationRequest,
-    ConditionValue,
     Decision,
     PolicyDocument,
     PolicyKind,
@@ -26,7 +26,7 @@ from strongroom.auth.policy import (
     evaluate,
 )
 from strongroom.auth.principal import Principal
-from strongroom.auth.request_context import condition_context
+from strongroom.auth.request_context import LazyKeys, condition_context
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.iam.identity import NO_POLICIES, IdentityPolicies, identity_policies_for
@@ -162,14 +162,14 @@ def first_denial(
         documents_key(sessions), None if resource_policy is None else id(resource_policy), resource_policy_required,
     )
     # Made on the first resource whose decision is not a remembered Allow (usually none).
-    context: _LazyContext | None = None
+    context: LazyKeys | None = None
     for resource, owner in zip(resources, owners, strict=True):
         key = (*shared_key, resource, owner)
         decision = decisions.get(key)
         if decision is not None and decision.allowed:
             continue
         if context is None:
-            context = _LazyContext(ctx, user_tags)
+            context = LazyKeys(functools.partial(condition_context, ctx, principal_tags=user_tags))
         request = AuthorizationRequest(
             principal_arn=principal.arn,
             principal_account=principal.account_id,
@@ -195,34 +195,3 @@ def first_denial(
             context.materialize()  # what the request was decided on, whatever ctx becomes later
             return request, decision
     return None
-
-
-class _LazyContext(Mapping[str, ConditionValue]):
-    """A request's condition keys, computed on first access and kept (within one first_denial)."""
-
-    __slots__ = ("_ctx", "_keys", "_user_tags")
-
-    def __init__(self, ctx: RequestContext, user_tags: Mapping[str, str] | None) -> None:
-        self._ctx = ctx
-        self._user_tags = user_tags
-        self._keys: dict[str, ConditionValue] | None = None
-
-    def materialize(self) -> dict[str, ConditionValue]:
-        if self._keys is None:
-            self._keys = condition_context(self._ctx, principal_tags=self._user_tags)
-        return self._keys
-
-    def __getitem__(self, key: str) -> ConditionValue:
-        return self.materialize()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.materialize())
-
-    def __len__(self) -> int:
-        return len(self.materialize())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.materialize()
-
-    def __repr__(self) -> str:
-        return repr(self.materialize())

@@ -7,7 +7,7 @@ resolver adds service keys (`kms:EncryptionContext:...`, `aws:ResourceTag/...`) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from strongroom.auth.policy import ConditionValue
@@ -15,6 +15,42 @@ from strongroom.auth.principal import Principal
 from strongroom.context import RequestContext
 
 CONDITION_KEYS = "condition_keys"
+
+
+
+class LazyKeys(Mapping[str, ConditionValue]):
+    """Condition keys built on first access, then kept.
+
+    Only statements with conditions or policy variables read the keys, and a remembered decision
+    (`strongroom.auth.decisions`) reads none, so most requests never build them. `build` must give
+    the same keys whenever it runs (it reads nothing that changes during the request)."""
+
+    __slots__ = ("_build", "_keys")
+
+    def __init__(self, build: Callable[[], Mapping[str, ConditionValue]]) -> None:
+        self._build = build
+        self._keys: Mapping[str, ConditionValue] | None = None
+
+    def materialize(self) -> Mapping[str, ConditionValue]:
+        if self._keys is None:
+            self._keys = self._build()
+        return self._keys
+
+    def __getitem__(self, key: str) -> ConditionValue:
+        return self.materialize()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.materialize())
+
+    def __len__(self) -> int:
+        return len(self.materialize())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.materialize()
+
+    def __repr__(self) -> str:
+        return repr(self.materialize())
+
 
 _PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "AssumedRole"}
 

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.auth.authorize import access_denied, authorize, first_denial
-from strongroom.auth.policy import ConditionValue, denial_message
+from strongroom.auth.policy import AuthorizationRequest, ConditionValue, Decision, denial_message
 from strongroom.auth.principal import Principal, root_arn
-from strongroom.auth.request_context import CONDITION_KEYS
+from strongroom.auth.request_context import CONDITION_KEYS, LazyKeys
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.base import Operation
@@ -38,7 +38,7 @@ from strongroom.services.kms.key_cache import (  # noqa: F401  (KeyFacts and fac
     facts_of,
     key_facts,
 )
-from strongroom.services.kms.store import alias_arn, transaction
+from strongroom.services.kms.store import ALIAS_OPERATIONS, alias_arn, transaction
 from strongroom.services.kms.tables import KmsAlias, KmsKey
 
 SYMMETRIC = "SYMMETRIC_DEFAULT"
@@ -188,6 +188,12 @@ def _set_condition_keys(ctx: RequestContext, keys: Mapping[str, ConditionValue],
     ctx.extra[CONDITION_KEYS] = {**keys, **key_keys} if key_keys else dict(keys)
 
 
+def _request_keys_on_key(
+    ctx: RequestContext, name: str, params: Mapping[str, Any], facts: KeyFacts
+) -> dict[str, ConditionValue]:
+    return {**request_keys(ctx, name, params), **_shared_key_keys(facts)}
+
+
 # --- grants ------------------------------------------------------------------------------------
 
 
@@ -260,12 +266,35 @@ def authorize_key(
 ) -> None:
     """Allow `action` on the key, or raise AccessDeniedException in AWS's words."""
     _set_condition_keys(ctx, keys, _shared_key_keys(facts))
-    denied = first_denial(
+    denied = _policy_denial(ctx, action, facts)
+    if denied is not None:
+        _grant_or_deny(ctx, facts, denied, grant)
+
+
+def _authorize_request_on_key(
+    ctx: RequestContext, action: str, name: str, facts: KeyFacts, params: Mapping[str, Any], grant_operation: str
+) -> None:
+    """authorize_key for an operation on one key with the request's own condition keys and encryption
+    context, the keys built only if a policy reads them and the grant ask made only if the policies deny."""
+    # Params are not changed once parsed, so the keys are the same whenever they are built.
+    ctx.extra[CONDITION_KEYS] = LazyKeys(functools.partial(_request_keys_on_key, ctx, name, params, facts))
+    denied = _policy_denial(ctx, action, facts)
+    if denied is not None:
+        _grant_or_deny(ctx, facts, denied, GrantAsk(grant_operation, params.get("EncryptionContext") or {}))
+
+
+def _policy_denial(ctx: RequestContext, action: str, facts: KeyFacts) -> tuple[AuthorizationRequest, Decision] | None:
+    """What first_denial answers for `action` on the key, under its key policy (condition keys already set)."""
+    return first_denial(
         ctx, action, [facts.arn], resource_policy=facts.policy(), resource_policy_required=True,
         resource_account=facts.key.account_id,
     )
-    if denied is None:
-        return
+
+
+def _grant_or_deny(
+    ctx: RequestContext, facts: KeyFacts, denied: tuple[AuthorizationRequest, Decision], grant: GrantAsk | None
+) -> None:
+    """Return if a grant allows what the policies denied (an explicit deny aside); else raise AccessDenied."""
     request, decision = denied
     if grant is not None and decision.effect != "ExplicitDeny":
         assert ctx.principal is not None
@@ -278,10 +307,7 @@ def authorize_key(
 def allowed_by_policies(ctx: RequestContext, action: str, facts: KeyFacts, keys: Mapping[str, ConditionValue]) -> bool:
     """Whether the key policy (and IAM where it delegates) allows `action`, grants aside."""
     _set_condition_keys(ctx, keys, _shared_key_keys(facts))
-    return first_denial(
-        ctx, action, [facts.arn], resource_policy=facts.policy(), resource_policy_required=True,
-        resource_account=facts.key.account_id,
-    ) is None
+    return _policy_denial(ctx, action, facts) is None
 
 
 def _iam_only(ctx: RequestContext, action: str, keys: Mapping[str, ConditionValue], resource: str = "*") -> None:
@@ -315,13 +341,12 @@ def _foreign_ciphertext_text() -> str:
 
 
 def _decrypt(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
-    keys = request_keys(ctx, "Decrypt", params)
     facts = _ciphertext_facts(ctx, params, "KeyId")
     if facts is None:
-        _iam_only(ctx, operation.action, keys)  # the handler answers InvalidCiphertextException
+        # The handler answers InvalidCiphertextException.
+        _iam_only(ctx, operation.action, request_keys(ctx, "Decrypt", params))
         return
-    context = params.get("EncryptionContext") or {}
-    authorize_key(ctx, "kms:Decrypt", facts, keys, GrantAsk("Decrypt", context))
+    _authorize_request_on_key(ctx, "kms:Decrypt", "Decrypt", facts, params, "Decrypt")
 
 
 def _re_encrypt(ctx: RequestContext, _operation: Operation, params: dict[str, Any]) -> None:
@@ -427,25 +452,18 @@ _SPECIAL: dict[str, Callable[[RequestContext, Operation, dict[str, Any]], None]]
 }
 
 
-@functools.cache
-def _alias_operations() -> frozenset[str]:
-    # The plugin module sets this authorizer, so it is imported on first use rather than at the top.
-    from strongroom.services.kms.plugin import ALIAS_OPERATIONS
-
-    return ALIAS_OPERATIONS
-
-
 def authorize_kms_request(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
     """The KMS service's authorizer (see the module's docstring)."""
-    check_tokens(ctx, params.get("GrantTokens"))
-    special = _SPECIAL.get(operation.name)
+    tokens = params.get("GrantTokens")
+    if tokens is not None:
+        check_tokens(ctx, tokens)
+    name = operation.name
+    special = _SPECIAL.get(name)
     if special is not None:
         special(ctx, operation, params)
         return
-    keys = request_keys(ctx, operation.name, params)
-    if operation.name in IAM_ONLY or params.get("KeyId") is None:
-        _iam_only(ctx, operation.action, keys)
+    if name in IAM_ONLY or params.get("KeyId") is None:
+        _iam_only(ctx, operation.action, request_keys(ctx, name, params))
         return
-    facts = load_facts(ctx, params["KeyId"], aliases=operation.name in _alias_operations())
-    context = params.get("EncryptionContext") or {}
-    authorize_key(ctx, operation.action, facts, keys, GrantAsk(_grant_op(operation.action), context))
+    facts = load_facts(ctx, params["KeyId"], aliases=name in ALIAS_OPERATIONS)
+    _authorize_request_on_key(ctx, operation.action, name, facts, params, _grant_op(operation.action))

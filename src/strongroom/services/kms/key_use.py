@@ -13,9 +13,8 @@ from strongroom.errors import ServiceError
 from strongroom.services.kms.crypto import errors as crypto_errors
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.key_cache import KeyFacts, MaterialRef, ciphertext_key_facts, key_facts
-from strongroom.services.kms.plugin import ALIAS_OPERATIONS
 from strongroom.services.kms.states import OperationClass, check_state
-from strongroom.services.kms.store import note_key, unseal_named
+from strongroom.services.kms.store import ALIAS_OPERATIONS, note_key, unseal_named
 from strongroom.services.kms.tables import KmsKey
 
 DRY_RUN_TEXT = "The request would have succeeded, but the DryRun option is set."

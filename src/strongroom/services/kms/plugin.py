@@ -49,14 +49,6 @@ service.inline_operations = frozenset({
     "GenerateMac", "VerifyMac", "GenerateRandom",
 })
 
-# Operations whose KeyId the model documents as accepting an alias name or alias ARN.
-ALIAS_OPERATIONS = frozenset({
-    "Decapsulate", "Decrypt", "DeriveSharedSecret", "DescribeKey", "Encapsulate", "Encrypt", "GenerateDataKey",
-    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext",
-    "GetKeyLastUsage", "GetPublicKey", "ReEncrypt", "Sign", "Verify",
-})
-
-
 def key_resource(member: str = "KeyId", *, aliases: bool = False) -> ResourceResolver:
     """The ARN of the key named by `member`; "*" when the member is absent (optional KeyIds)."""
 

@@ -11,7 +11,8 @@ from strongroom.errors import ServiceError
 from strongroom.services.kms import crypto
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.key_use import stop_if_dry_run, use_key
-from strongroom.services.kms.plugin import ALIAS_OPERATIONS, key_resource, service
+from strongroom.services.kms.plugin import key_resource, service
+from strongroom.services.kms.store import ALIAS_OPERATIONS
 
 _KEY = key_resource()
 _KEY_OR_ALIAS = key_resource(aliases=True)

@@ -27,6 +27,13 @@ from strongroom.services.request_store import transaction as transaction
 _KEY_ID = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
 _KMS_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]*):(\d{12}):(key|alias)/(.+)")
 
+# Operations whose KeyId the model documents as accepting an alias name or alias ARN.
+ALIAS_OPERATIONS = frozenset({
+    "Decapsulate", "Decrypt", "DeriveSharedSecret", "DescribeKey", "Encapsulate", "Encrypt", "GenerateDataKey",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext",
+    "GetKeyLastUsage", "GetPublicKey", "ReEncrypt", "Sign", "Verify",
+})
+
 CURRENT = "CURRENT"
 NON_CURRENT = "NON_CURRENT"
 
