@@ -33,6 +33,7 @@ from strongroom.services.kms.store import (
     forget_material,
     key_arn,
     parse_reference,
+    touch,
     transaction,
 )
 from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsKeyMaterial, KmsTag
@@ -101,61 +102,76 @@ def facts_of(session: Session, key: KmsKey) -> KeyFacts:
     return KeyFacts(key, tags, sorted(aliases), materials)
 
 
+class _Generation:
+    """The cache's entries for one revision. A moved revision starts a new generation rather than
+    emptying this one, so a reader holding it sees only what was loaded under its own revision."""
+
+    __slots__ = ("aliases", "keys", "revision")
+
+    def __init__(self, revision: int | None) -> None:
+        self.revision = revision
+        self.keys: OrderedDict[tuple[str, str, str], KeyFacts] = OrderedDict()
+        self.aliases: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+
+
 class KeyCache:
-    """Key facts and alias targets of one revision, bounded, least recently used first out."""
+    """Key facts and alias targets of one revision, bounded, least recently used first out.
+
+    Reads take no lock (each dict operation is atomic under the GIL, and a generation only ever holds
+    what was loaded under its revision); starting a generation and writing take the lock.
+    """
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
-        self._revision: int | None = None
-        self._keys: OrderedDict[tuple[str, str, str], KeyFacts] = OrderedDict()
-        self._aliases: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._generation = _Generation(None)
         self._lock = threading.Lock()
 
-    def _at(self, revision: int) -> None:
-        # Called with the lock held: a moved revision makes everything held stale.
-        if revision != self._revision:
-            self._keys.clear()
-            self._aliases.clear()
-            self._revision = revision
+    def _at(self, revision: int) -> _Generation:
+        generation = self._generation
+        if generation.revision != revision:
+            # A moved revision makes everything held stale.
+            with self._lock:
+                generation = self._generation
+                if generation.revision != revision:
+                    generation = self._generation = _Generation(revision)
+        return generation
 
     def key(self, revision: int, name: tuple[str, str, str]) -> KeyFacts | None:
-        with self._lock:
-            self._at(revision)
-            facts = self._keys.get(name)
-            if facts is not None:
-                self._keys.move_to_end(name)
-            return facts
+        keys = self._at(revision).keys
+        facts = keys.get(name)
+        if facts is not None:
+            touch(keys, name)
+        return facts
 
     def alias(self, revision: int, name: tuple[str, str, str]) -> str | None:
-        with self._lock:
-            self._at(revision)
-            key_id = self._aliases.get(name)
-            if key_id is not None:
-                self._aliases.move_to_end(name)
-            return key_id
+        aliases = self._at(revision).aliases
+        key_id = aliases.get(name)
+        if key_id is not None:
+            touch(aliases, name)
+        return key_id
 
     def put(self, revision: int, facts: KeyFacts, alias: tuple[str, str, str] | None = None) -> None:
         key = facts.key
         with self._lock:
-            if revision != self._revision:
+            generation = self._generation
+            if revision != generation.revision:
                 # Loaded under a revision that has moved on (or not yet been seen): not kept.
                 return
             name = (key.account_id, key.region, key.key_id)
-            self._keys[name] = facts
-            self._keys.move_to_end(name)
-            while len(self._keys) > self._capacity:
-                self._keys.popitem(last=False)
+            keys, aliases = generation.keys, generation.aliases
+            keys[name] = facts
+            keys.move_to_end(name)
+            while len(keys) > self._capacity:
+                keys.popitem(last=False)
             if alias is not None:
-                self._aliases[alias] = key.key_id
-                self._aliases.move_to_end(alias)
-                while len(self._aliases) > self._capacity:
-                    self._aliases.popitem(last=False)
+                aliases[alias] = key.key_id
+                aliases.move_to_end(alias)
+                while len(aliases) > self._capacity:
+                    aliases.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
-            self._keys.clear()
-            self._aliases.clear()
-            self._revision = None
+            self._generation = _Generation(None)
 
 
 key_cache = KeyCache()

@@ -14,7 +14,7 @@ from strongroom.services.kms.crypto import errors as crypto_errors
 from strongroom.services.kms.crypto import specs
 from strongroom.services.kms.key_cache import KeyFacts, MaterialRef, ciphertext_key_facts, key_facts
 from strongroom.services.kms.states import OperationClass, check_state
-from strongroom.services.kms.store import ALIAS_OPERATIONS, note_key, unseal_named
+from strongroom.services.kms.store import ALIAS_OPERATIONS, note_key_arn, unseal_named
 from strongroom.services.kms.tables import KmsKey
 
 DRY_RUN_TEXT = "The request would have succeeded, but the DryRun option is set."
@@ -73,7 +73,7 @@ def _view(facts: KeyFacts) -> _KeyView:
 
 
 def _check_usable(ctx: RequestContext, facts: KeyFacts, view: _KeyView, operation: str) -> None:
-    note_key(ctx, facts.key)
+    note_key_arn(ctx, view.name[0], view.arn)
     if not view.usable_for_crypto:
         check_state(view.arn, facts.key.state, OperationClass.CRYPTO)  # raises the state's error
     specs.check_operation_usage(view.arn, view.usage, operation)

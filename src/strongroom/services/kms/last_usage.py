@@ -11,6 +11,7 @@ is looked up in the audit store when asked for: it is created after the handler 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,23 +44,29 @@ class _RecentWrites:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
+        # Per key: the operation last written, and until when the same operation is not written again.
         self._entries: dict[tuple[str, str, str], tuple[str, datetime]] = {}
         self._lock = threading.Lock()
 
     def due(self, name: tuple[str, str, str], operation: str, now: datetime) -> bool:
+        # Most calls find a recent write: they only read, and a read of the dict needs no lock.
+        last = self._entries.get(name)
+        if last is not None and last[0] == operation and now < last[1]:
+            return False
         with self._lock:
             last = self._entries.get(name)
-            if last is not None and last[0] == operation and now - last[1] < REWRITE_AFTER:
+            if last is not None and last[0] == operation and now < last[1]:
                 return False
             if len(self._entries) >= self._capacity:
                 self._entries.clear()
-            self._entries[name] = (operation, now)
+            self._entries[name] = (operation, now + REWRITE_AFTER)
             return True
 
 
 _recent = _RecentWrites()
 
 
+@functools.lru_cache(maxsize=4096)
 def _key_scope(arn: str) -> tuple[str, str, str] | None:
     parts = arn.split(":", 5)
     if len(parts) != 6 or not parts[5].startswith("key/"):
@@ -104,9 +111,11 @@ def record_use(ctx: RequestContext, operation: str) -> None:
     The write goes with the call's audit record, in the same transaction, so it is durable when the
     answer leaves and the request never waits for the store's write lock itself."""
     when = ctx.received_at
-    scopes = [s for r in ctx.resources if r.get("type") == KEY_RESOURCE if (s := _key_scope(r["ARN"])) is not None]
-    for scope in scopes:
-        if not _recent.due(scope, operation, when):
+    for resource in ctx.resources:
+        if resource.get("type") != KEY_RESOURCE:
+            continue
+        scope = _key_scope(resource["ARN"])
+        if scope is None or not _recent.due(scope, operation, when):
             continue
         ctx.extra.setdefault(COMPANIONS, []).append(_upsert(scope, operation, when, ctx.request_id))
 

@@ -52,7 +52,12 @@ def is_key_id(text: str) -> bool:
 
 def note_key(ctx: RequestContext, key: KmsKey) -> None:
     """Record the key in the request's audit resources (once)."""
-    entry = {"accountId": key.account_id, "type": "AWS::KMS::Key", "ARN": key.arn}
+    note_key_arn(ctx, key.account_id, key.arn)
+
+
+def note_key_arn(ctx: RequestContext, account_id: str, arn: str) -> None:
+    """`note_key` for a key known by its account and ARN."""
+    entry = {"accountId": account_id, "type": "AWS::KMS::Key", "ARN": arn}
     if entry not in ctx.resources:
         ctx.resources.append(entry)
 
@@ -122,6 +127,14 @@ def _locator(name: tuple[str, str, str, str]) -> str:
     return "kms/" + "/".join(name)
 
 
+def touch(entries: OrderedDict[Any, Any], name: Any) -> None:
+    """Mark an entry of a least-recently-used cache as just used, unless a writer has just evicted it."""
+    try:  # noqa: SIM105 - contextlib.suppress costs a context manager on every cache hit
+        entries.move_to_end(name)
+    except KeyError:
+        pass
+
+
 class MaterialCache:
     """Unsealed key material, bounded, least recently used first out.
 
@@ -135,11 +148,12 @@ class MaterialCache:
         self._lock = threading.Lock()
 
     def get(self, name: tuple[str, str, str, str]) -> bytes | None:
-        with self._lock:
-            value = self._entries.get(name)
-            if value is not None:
-                self._entries.move_to_end(name)
-            return value
+        # No lock: a dict read and move_to_end are each atomic under the GIL (an entry a writer evicts
+        # in between is simply not moved), and writers never iterate the live dict.
+        value = self._entries.get(name)
+        if value is not None:
+            touch(self._entries, name)
+        return value
 
     def put(self, name: tuple[str, str, str, str], material: bytes) -> None:
         with self._lock:
@@ -150,8 +164,9 @@ class MaterialCache:
 
     def forget_key(self, account_id: str, region: str, key_id: str) -> None:
         with self._lock:
-            for name in [n for n in self._entries if n[:3] == (account_id, region, key_id)]:
-                del self._entries[name]
+            # A snapshot of the names: a lock-free get may reorder the dict while this runs.
+            for name in [n for n in list(self._entries) if n[:3] == (account_id, region, key_id)]:
+                self._entries.pop(name, None)
 
 
 material_cache = MaterialCache()
