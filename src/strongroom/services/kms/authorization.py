@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.auth.authorize import access_denied, authorize, first_denial
-from strongroom.auth.policy import AuthorizationRequest, ConditionValue, Decision, denial_message
+from strongroom.auth.policy import AuthorizationRequest, ConditionValue, Decision, PolicyDocument, denial_message
 from strongroom.auth.principal import Principal, root_arn
 from strongroom.auth.request_context import CONDITION_KEYS, LazyKeys
 from strongroom.context import RequestContext
@@ -64,8 +64,7 @@ class GrantAsk(NamedTuple):
     new_constraints: Mapping[str, Mapping[str, str]] | None = None
 
 
-def load_facts(ctx: RequestContext, reference: str, *, aliases: bool) -> KeyFacts:
-    return key_facts(ctx, reference, aliases=aliases)
+load_facts = key_facts
 
 
 def key_for_ciphertext(session: Session, ctx: RequestContext, key_id: str) -> KmsKey | None:
@@ -272,22 +271,29 @@ def authorize_key(
 
 
 def _authorize_request_on_key(
-    ctx: RequestContext, action: str, name: str, facts: KeyFacts, params: Mapping[str, Any], grant_operation: str
+    ctx: RequestContext, action: str, name: str, facts: KeyFacts, params: Mapping[str, Any]
 ) -> None:
-    """authorize_key for an operation on one key with the request's own condition keys and encryption
+    """authorize_key for operation `name` on one key with the request's own condition keys and encryption
     context, the keys built only if a policy reads them and the grant ask made only if the policies deny."""
     # Params are not changed once parsed, so the keys are the same whenever they are built.
     ctx.extra[CONDITION_KEYS] = LazyKeys(functools.partial(_request_keys_on_key, ctx, name, params, facts))
     denied = _policy_denial(ctx, action, facts)
     if denied is not None:
-        _grant_or_deny(ctx, facts, denied, GrantAsk(grant_operation, params.get("EncryptionContext") or {}))
+        _grant_or_deny(ctx, facts, denied, GrantAsk(_grant_op(action), params.get("EncryptionContext") or {}))
+
+
+_POLICY_TARGET = "authorization.policy_target"
 
 
 def _policy_denial(ctx: RequestContext, action: str, facts: KeyFacts) -> tuple[AuthorizationRequest, Decision] | None:
     """What first_denial answers for `action` on the key, under its key policy (condition keys already set)."""
+    # The key's ARN, account and policy, as plain values kept with the facts (their row is never changed).
+    target: tuple[tuple[str], str, PolicyDocument] | None = facts.derived.get(_POLICY_TARGET)
+    if target is None:
+        target = facts.derived[_POLICY_TARGET] = ((facts.arn,), facts.key.account_id, facts.policy())
+    resources, account, policy = target
     return first_denial(
-        ctx, action, [facts.arn], resource_policy=facts.policy(), resource_policy_required=True,
-        resource_account=facts.key.account_id,
+        ctx, action, resources, resource_policy=policy, resource_policy_required=True, resource_account=account
     )
 
 
@@ -346,7 +352,7 @@ def _decrypt(ctx: RequestContext, operation: Operation, params: dict[str, Any]) 
         # The handler answers InvalidCiphertextException.
         _iam_only(ctx, operation.action, request_keys(ctx, "Decrypt", params))
         return
-    _authorize_request_on_key(ctx, "kms:Decrypt", "Decrypt", facts, params, "Decrypt")
+    _authorize_request_on_key(ctx, "kms:Decrypt", "Decrypt", facts, params)
 
 
 def _re_encrypt(ctx: RequestContext, _operation: Operation, params: dict[str, Any]) -> None:
@@ -466,4 +472,4 @@ def authorize_kms_request(ctx: RequestContext, operation: Operation, params: dic
         _iam_only(ctx, operation.action, request_keys(ctx, name, params))
         return
     facts = load_facts(ctx, params["KeyId"], aliases=name in ALIAS_OPERATIONS)
-    _authorize_request_on_key(ctx, operation.action, name, facts, params, _grant_op(operation.action))
+    _authorize_request_on_key(ctx, operation.action, name, facts, params)

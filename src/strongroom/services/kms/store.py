@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -83,15 +84,22 @@ def _alias_target(session: Session, account_id: str, region: str, alias_name: st
 def parse_reference(ctx: RequestContext, reference: str, *, aliases: bool = False) -> tuple[str, str, str, str]:
     """What `reference` names, without reading the store: ("key", account, region, key id) or
     ("alias", account, region, alias name); NotFoundException for a malformed or foreign-region one."""
+    return _parse_reference(reference, aliases, ctx.account_id, ctx.region)
+
+
+# A pure function of its arguments (refusals are raised, never kept): a key is named the same way on
+# request after request, and matching the patterns costs more than the lookup.
+@functools.lru_cache(maxsize=4096)
+def _parse_reference(reference: str, aliases: bool, own_account: str, own_region: str) -> tuple[str, str, str, str]:
     if _KEY_ID.fullmatch(reference):
-        return "key", ctx.account_id, ctx.region, reference
+        return "key", own_account, own_region, reference
     if aliases and reference.startswith("alias/"):
-        return "alias", ctx.account_id, ctx.region, reference
+        return "alias", own_account, own_region, reference
     match = _KMS_ARN.fullmatch(reference)
     if match is None:
         raise _invalid(reference)
     _partition, region, account_id, kind, name = match.groups()
-    if region != ctx.region:
+    if region != own_region:
         raise ServiceError("NotFoundException", f"Invalid arn {region}")
     if kind == "key":
         if not _KEY_ID.fullmatch(name):
