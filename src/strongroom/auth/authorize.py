@@ -155,11 +155,12 @@ def first_denial(
         and all(owner in (None, principal.account_id) for owner in owners)
     ):
         return None
-    policies, user_tags, policies_key = _stored_identity(ctx, principal)
-    sessions = session_documents(principal)
+    policies, user_tags, policies_key = _ROOT_IDENTITY if is_root else _stored_identity(ctx, principal)
+    sessions = None if principal.session_policies is None else session_documents(principal)
     shared_key = (
         principal.arn, principal.account_id, is_root, principal.role_arn, action, policies_key,
-        documents_key(sessions), None if resource_policy is None else id(resource_policy), resource_policy_required,
+        None if sessions is None else documents_key(sessions),
+        None if resource_policy is None else id(resource_policy), resource_policy_required,
     )
     # Made on the first resource whose decision is not a remembered Allow (usually none).
     context: LazyKeys | None = None

@@ -43,8 +43,8 @@ def _refuse_recipient(params: dict[str, Any]) -> None:
 
 
 def _encrypt(key: KeyInUse, plaintext: bytes, context: Mapping[str, str], algorithm: str) -> bytes:
-    """Ciphertext of `plaintext` under the key, after the algorithm and size checks."""
-    specs.check_algorithm(key.spec, specs.ENCRYPT_DECRYPT, algorithm)
+    """Ciphertext of `plaintext` under the key; every caller has checked the algorithm against the key's spec
+    (and `crypto.rsa_encrypt` checks it again, with the plaintext's size)."""
     if key.spec == SYMMETRIC:
         return crypto.encrypt_symmetric(
             key.material, key_id=key.key_id, material_id=key.material_id, plaintext=plaintext, context=context

@@ -185,10 +185,6 @@ def _memo(ctx: RequestContext) -> dict[tuple[str, ...], KeyFacts]:
     return memo
 
 
-def _revision(ctx: RequestContext) -> int | None:
-    return request_revision(ctx, REVISION)
-
-
 def _loaded(facts: KeyFacts) -> KeyFacts:
     if not facts.key.enabled:
         # Another worker may have disabled or scheduled the key: drop any unsealed material here too.
@@ -208,7 +204,7 @@ def key_facts(ctx: RequestContext, reference: str, *, aliases: bool) -> KeyFacts
     if found is not None:
         return found
     kind, account_id, region, name = parse_reference(ctx, reference, aliases=aliases)
-    revision = _revision(ctx)
+    revision = request_revision(ctx, REVISION)
     facts: KeyFacts | None = None
     alias_name = (account_id, region, name) if kind == "alias" else None
     if revision is not None:
@@ -243,7 +239,7 @@ def ciphertext_key_facts(ctx: RequestContext, key_id: str) -> KeyFacts | None:
     found = memo.get(lookup)
     if found is not None:
         return found
-    revision = _revision(ctx)
+    revision = request_revision(ctx, REVISION)
     facts = None if revision is None else key_cache.key(revision, (ctx.account_id, ctx.region, key_id))
     if facts is None:
         with transaction(ctx) as session:

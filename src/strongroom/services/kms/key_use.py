@@ -48,6 +48,8 @@ class _KeyView:
     name: tuple[str, str, str]
     usable_for_crypto: bool
     current: MaterialRef | None
+    # The material cache's name for the current material.
+    current_name: tuple[str, str, str, str] | None
 
 
 # Kept in the facts' `derived`, which is safe: the facts' row is never changed once read, and the key cache
@@ -64,9 +66,11 @@ def _view(facts: KeyFacts) -> _KeyView:
             usable = True
         except ServiceError:
             usable = False
+        name = (key.account_id, key.region, key.key_id)
+        current = facts.current_material()
         view = _KeyView(
-            key.arn, key.key_spec, key.key_usage, key.key_id, (key.account_id, key.region, key.key_id), usable,
-            facts.current_material(),
+            key.arn, key.key_spec, key.key_usage, key.key_id, name, usable, current,
+            None if current is None else (*name, current.material_id),
         )
         facts.derived[_VIEW] = view
     return view
@@ -79,8 +83,10 @@ def _check_usable(ctx: RequestContext, facts: KeyFacts, view: _KeyView, operatio
     specs.check_operation_usage(view.arn, view.usage, operation)
 
 
-def _in_use(ctx: RequestContext, facts: KeyFacts, view: _KeyView, material: MaterialRef) -> KeyInUse:
-    unsealed = unseal_named(ctx, (*view.name, material.material_id), material.sealed)
+def _in_use(
+    ctx: RequestContext, facts: KeyFacts, view: _KeyView, material: MaterialRef, name: tuple[str, str, str, str]
+) -> KeyInUse:
+    unsealed = unseal_named(ctx, name, material.sealed)
     return KeyInUse(facts.key, material.material_id, unsealed, view.arn, view.spec, view.key_id)
 
 
@@ -91,9 +97,9 @@ def use_key(ctx: RequestContext, reference: str, operation: str) -> KeyInUse:
     facts = key_facts(ctx, reference, aliases=operation in ALIAS_OPERATIONS)
     view = _view(facts)
     _check_usable(ctx, facts, view, operation)
-    if view.current is None:
+    if view.current is None or view.current_name is None:
         raise crypto_errors.internal(f"{view.arn} has no current key material.")
-    return _in_use(ctx, facts, view, view.current)
+    return _in_use(ctx, facts, view, view.current, view.current_name)
 
 
 def ciphertext_key_arn(ctx: RequestContext, key_id: str) -> str:
@@ -118,7 +124,7 @@ def use_material(ctx: RequestContext, key_id: str, material_id: str, operation: 
     material = facts.materials.get(material_id)
     if material is None:
         raise crypto_errors.invalid_ciphertext()
-    return _in_use(ctx, facts, view, material)
+    return _in_use(ctx, facts, view, material, (*view.name, material_id))
 
 
 def stop_if_dry_run(params: dict[str, Any]) -> None:
