@@ -42,6 +42,8 @@ from strongroom.services.kms.store import ALIAS_OPERATIONS, alias_arn, transacti
 from strongroom.services.kms.tables import KmsAlias, KmsKey
 
 SYMMETRIC = "SYMMETRIC_DEFAULT"
+# Set by `internal` on the calls KMS makes for another service, to "<service>.<region>.amazonaws.com".
+VIA_SERVICE = "kms:ViaService"
 _NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
 
 # Decided by IAM policies only (AWS: "IAM policy" is the only control for these).
@@ -133,7 +135,14 @@ def constraints_context(constraints: Mapping[str, Any] | None) -> dict[str, str]
 def request_keys(ctx: RequestContext, name: str, params: Mapping[str, Any]) -> dict[str, ConditionValue]:
     """The KMS condition keys the request's own parameters set."""
     assert ctx.principal is not None
-    keys: dict[str, ConditionValue] = {"kms:CallerAccount": ctx.principal.account_id}
+    return _request_keys(ctx.principal.account_id, ctx.extra.get(VIA_SERVICE), name, params)
+
+
+def _request_keys(
+    caller_account: str, via: str | None, name: str, params: Mapping[str, Any]
+) -> dict[str, ConditionValue]:
+    """`request_keys` from the caller's account and the service the call came through (if any)."""
+    keys: dict[str, ConditionValue] = {"kms:CallerAccount": caller_account}
     keys.update(context_keys(params.get("EncryptionContext")))
     if name in ("Encrypt", "Decrypt"):
         keys["kms:EncryptionAlgorithm"] = params.get("EncryptionAlgorithm", SYMMETRIC)
@@ -154,7 +163,7 @@ def request_keys(ctx: RequestContext, name: str, params: Mapping[str, Any]) -> d
         retiring = params.get("RetiringPrincipal") or params.get("RetiringServicePrincipal")
         if retiring:
             keys["kms:RetiringPrincipal"] = retiring
-        keys["kms:GrantIsForAWSResource"] = bool(ctx.extra.get("kms:ViaService"))
+        keys["kms:GrantIsForAWSResource"] = bool(via)
         constraints = params.get("Constraints") or {}
         if constraints:
             keys["kms:GrantConstraintType"] = list(constraints)
@@ -176,9 +185,8 @@ def request_keys(ctx: RequestContext, name: str, params: Mapping[str, Any]) -> d
         keys["kms:ReplicaRegion"] = params["ReplicaRegion"]
     if name == "UpdatePrimaryRegion" and params.get("PrimaryRegion"):
         keys["kms:PrimaryRegion"] = params["PrimaryRegion"]
-    via = ctx.extra.get("kms:ViaService")
     if via:
-        keys["kms:ViaService"] = via
+        keys[VIA_SERVICE] = via
     return keys
 
 
@@ -188,9 +196,9 @@ def _set_condition_keys(ctx: RequestContext, keys: Mapping[str, ConditionValue],
 
 
 def _request_keys_on_key(
-    ctx: RequestContext, name: str, params: Mapping[str, Any], facts: KeyFacts
+    caller_account: str, via: str | None, name: str, params: Mapping[str, Any], facts: KeyFacts
 ) -> dict[str, ConditionValue]:
-    return {**request_keys(ctx, name, params), **_shared_key_keys(facts)}
+    return {**_request_keys(caller_account, via, name, params), **_shared_key_keys(facts)}
 
 
 # --- grants ------------------------------------------------------------------------------------
@@ -275,8 +283,12 @@ def _authorize_request_on_key(
 ) -> None:
     """authorize_key for operation `name` on one key with the request's own condition keys and encryption
     context, the keys built only if a policy reads them and the grant ask made only if the policies deny."""
-    # Params are not changed once parsed, so the keys are the same whenever they are built.
-    ctx.extra[CONDITION_KEYS] = LazyKeys(functools.partial(_request_keys_on_key, ctx, name, params, facts))
+    # Params are not changed once parsed, so the keys are the same whenever they are built. The builder
+    # holds no reference to ctx: kept in ctx.extra, it would make a cycle that outlives the request.
+    assert ctx.principal is not None
+    ctx.extra[CONDITION_KEYS] = LazyKeys(functools.partial(
+        _request_keys_on_key, ctx.principal.account_id, ctx.extra.get(VIA_SERVICE), name, params, facts
+    ))
     denied = _policy_denial(ctx, action, facts)
     if denied is not None:
         _grant_or_deny(ctx, facts, denied, GrantAsk(_grant_op(action), params.get("EncryptionContext") or {}))

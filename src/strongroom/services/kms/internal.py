@@ -21,12 +21,11 @@ from typing import Any
 from strongroom.audit.writer import COMPANIONS, AuditWriteError
 from strongroom.context import RequestContext
 from strongroom.errors import InternalFailure, ServiceError
+from strongroom.services.kms.authorization import VIA_SERVICE
 from strongroom.services.kms.managed_keys import managed_key
 from strongroom.services.kms.plugin import service
 from strongroom.services.kms.store import resolve_key_arn
 from strongroom.wire.validate import validate_input
-
-VIA_SERVICE = "kms:ViaService"
 
 
 def _kms_context(ctx: RequestContext, operation_name: str, params: dict[str, Any], via_service: str) -> RequestContext:
