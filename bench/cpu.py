@@ -49,7 +49,12 @@ class InProcess:
         self.app = StrongroomApp(Runtime.open(settings))
 
     def start(self) -> None:
+        """What the server's lifespan does at startup: the audit writer, and the startup heap frozen
+        out of the garbage collector's full collections."""
+        from strongroom.app import freeze_startup_heap
+
         self.app.runtime.audit.start()
+        freeze_startup_heap()
 
     async def stop(self) -> None:
         await self.app.runtime.audit.aclose()

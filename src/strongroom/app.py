@@ -50,7 +50,7 @@ class StrongroomApp:
             if message["type"] == "lifespan.startup":
                 self.runtime.audit.start()
                 self.scheduler.start()
-                _freeze_startup_heap()
+                freeze_startup_heap()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.scheduler.aclose()
@@ -60,7 +60,7 @@ class StrongroomApp:
                 return
 
 
-def _freeze_startup_heap() -> None:
+def freeze_startup_heap() -> None:
     """Keep what the worker built at start (service models, compiled validators, ~150,000 objects)
     out of the cyclic garbage collector's full collections, which would otherwise walk all of it
     and stall every request in flight for hundreds of milliseconds now and then."""
