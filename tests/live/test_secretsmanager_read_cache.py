@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import create_engine, text
 
 from .conftest import Server
 from .helpers import BOTH_DATABASES, error_of, run_sql, two_worker_server
@@ -114,6 +115,34 @@ def test_a_change_made_outside_the_server_is_seen_at_once(two_workers: Server) -
     _every_worker_reads(two_workers, name, "first")
     run_sql(two_workers, "DELETE FROM sm_secret_versions WHERE secret_arn = :arn", arn=created["ARN"])
     _every_worker_refuses(two_workers, name, "ResourceNotFoundException")
+
+
+def _revision(server: Server) -> int:
+    engine = create_engine(server.store_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(
+                text("SELECT value FROM cache_revisions WHERE name = 'secretsmanager'")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_the_access_is_recorded_without_emptying_the_caches(two_workers: Server) -> None:
+    sm, name = two_workers.client("secretsmanager"), _name()
+    created = sm.create_secret(Name=name, SecretString="read")
+    before = _revision(two_workers)
+    _every_worker_reads(two_workers, name, "read")
+    _every_worker_reads(two_workers, created["ARN"], "read")
+    assert _revision(two_workers) == before
+    accessed = sm.describe_secret(SecretId=name)["LastAccessedDate"]
+    assert (accessed.hour, accessed.minute, accessed.second) == (0, 0, 0)
+    versions = sm.list_secret_version_ids(SecretId=name)["Versions"]
+    assert [version["LastAccessedDate"] for version in versions] == [accessed]
+    # Still recorded once the caches hold the secret, on a version read for the first time.
+    second = sm.put_secret_value(SecretId=name, SecretString="again")["VersionId"]
+    _every_worker_reads(two_workers, name, "again")
+    versions = sm.list_secret_version_ids(SecretId=name)["Versions"]
+    assert {version["VersionId"]: version.get("LastAccessedDate") for version in versions}[second] == accessed
 
 
 def test_the_access_is_recorded_each_day(server: Server) -> None:

@@ -1,6 +1,6 @@
-"""Cache revisions "ssm" and "secretsmanager" (migration 0013): every insert, update and delete on any
-table of the area moves its revision, in the same transaction, on SQLite and PostgreSQL; the
-migration downgrades cleanly."""
+"""Cache revisions "ssm" and "secretsmanager" (migrations 0013 and 0015): every insert, update and delete
+on any table of the area moves its revision, in the same transaction, on SQLite and PostgreSQL, except
+an update of nothing but a secret's or version's last access; the migrations downgrade cleanly."""
 
 from __future__ import annotations
 
@@ -74,6 +74,27 @@ def test_the_revision_moves_with_every_table_of_the_area(database: Database, are
                 connection.execute(statement)
             seen.append(database.revision(area))
     assert all(later > earlier for earlier, later in itertools.pairwise(seen)), seen
+
+
+@pytest.mark.parametrize("name", AREAS["secretsmanager"])
+def test_recording_an_access_leaves_the_secretsmanager_revision(database: Database, name: str) -> None:
+    # The day of the last access is no part of what a cached read answers (migration 0015); every
+    # other column is, and setting it moves the revision.
+    table = full_metadata().tables[name]
+    row = _row(table)
+    with database.engine.begin() as connection:
+        connection.execute(table.insert().values(row))
+    before = database.revision("secretsmanager")
+    with database.engine.begin() as connection:
+        connection.execute(table.update().values(last_accessed_at=datetime(2030, 1, 2, tzinfo=UTC)))
+    assert database.revision("secretsmanager") == before
+    for column in table.columns:
+        if column.name == "last_accessed_at":
+            continue
+        with database.engine.begin() as connection:
+            connection.execute(table.update().values({column.name: row[column.name]}))
+        assert database.revision("secretsmanager") > before, column.name
+        before = database.revision("secretsmanager")
 
 
 def test_draining_the_parameter_event_outbox_leaves_the_revision(database: Database) -> None:

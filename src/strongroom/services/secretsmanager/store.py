@@ -11,7 +11,7 @@ import re
 import secrets
 import string
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -146,6 +146,14 @@ def rules_of(secret: SmSecret) -> dict[str, Any] | None:
 def aware(moment: datetime) -> datetime:
     """Stored times come back without a zone from SQLite; they are all UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@overload
+def day_of(moment: datetime) -> datetime: ...
+
+
+@overload
+def day_of(moment: datetime | None) -> datetime | None: ...
 
 
 def day_of(moment: datetime | None) -> datetime | None:

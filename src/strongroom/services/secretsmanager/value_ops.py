@@ -4,13 +4,14 @@ ListSecretVersionIds. BatchGetSecretValue is in listing (it shares ListSecrets' 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
-from strongroom.services.secretsmanager import read_cache, replication
+from strongroom.services.secretsmanager import access, read_cache, replication
 from strongroom.services.secretsmanager.envelope import open_value
 from strongroom.services.secretsmanager.paging import page
 from strongroom.services.secretsmanager.plugin import service
@@ -63,28 +64,28 @@ def chosen_version(session: Session, secret: SmSecret, version_id: str | None, s
 def secret_value(ctx: RequestContext, secret_id: str, version_id: str | None, stage: str | None) -> dict[str, Any]:
     """GetSecretValue's answer; records the access (to the day) on the secret and the version.
 
-    From the worker's read cache when the secret and version are there, usable, and already recorded
-    as accessed today; otherwise read (and the access recorded) in one transaction, as AWS's errors
-    for a missing, deleted or mislabelled secret are found.
+    From the worker's read cache when the secret and version are there and usable; otherwise read in
+    one transaction, as AWS's errors for a missing, deleted or mislabelled secret are found.
     """
-    today = day_of(now(ctx))
     secret = read_cache.cached_secret(ctx, secret_id)
-    if secret is not None and not secret.deleted and secret.last_accessed_day == today:
-        lookup = (secret.arn, version_id, stage)
-        version = read_cache.cached_version(ctx, lookup)
-        if version is not None and version.last_accessed_day == today:
-            note_secret_arn(ctx, secret.account_id, secret.arn)
-            return _answer(ctx, secret, version)
-    with transaction(ctx) as session:
-        row = secret_for(session, ctx, secret_id)
-        version_row = chosen_version(session, row, version_id, stage)
-        if day_of(row.last_accessed_at) != today:
-            row.last_accessed_at = today
-        if day_of(version_row.last_accessed_at) != today:
-            version_row.last_accessed_at = today
-        session.flush()
-        secret, version = read_cache.StoredSecret.of(row), read_cache.StoredVersion.of(version_row)
-    read_cache.keep(ctx, secret_id, secret, (secret.arn, version_id, stage), version)
+    version = None
+    if secret is not None and not secret.deleted:
+        version = read_cache.cached_version(ctx, (secret.arn, version_id, stage))
+    if secret is None or version is None:
+        with transaction(ctx) as session:
+            row = secret_for(session, ctx, secret_id)
+            version_row = chosen_version(session, row, version_id, stage)
+            secret, version = read_cache.StoredSecret.of(row), read_cache.StoredVersion.of(version_row)
+        read_cache.keep(ctx, secret_id, secret, (secret.arn, version_id, stage), version)
+    else:
+        note_secret_arn(ctx, secret.account_id, secret.arn)
+    today = day_of(now(ctx))
+    if secret.last_accessed_day != today or version.last_accessed_day != today:
+        access.record(ctx, secret.arn, version.version_id, today)
+        # Recorded, or to be with this call's audit record: this worker's next reads need not write
+        # it again today while the revision holds (the write does not move it).
+        read_cache.keep(ctx, secret_id, replace(secret, last_accessed_day=today), (secret.arn, version_id, stage),
+                        replace(version, last_accessed_day=today))
     return _answer(ctx, secret, version)
 
 
