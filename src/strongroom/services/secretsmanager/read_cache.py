@@ -20,12 +20,18 @@ authorizer decided on.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select
 
 from strongroom.context import RequestContext
 from strongroom.services.request_store import request_revision
-from strongroom.services.secretsmanager.store import day_of, find_secret, stages_of, transaction
+from strongroom.services.secretsmanager.store import day_of, runtime_of, secret_lookups
 from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
 from strongroom.store.revision_cache import RevisionCache
 
@@ -50,9 +56,9 @@ class StoredSecret:
     last_accessed_day: datetime | None
 
     @classmethod
-    def of(cls, secret: SmSecret) -> StoredSecret:
-        return cls(secret.account_id, secret.region, secret.name, secret.arn, secret.policy,
-                   secret.deleted_at is not None, day_of(secret.last_accessed_at))
+    def of(cls, row: Row[*tuple[Any, ...]]) -> StoredSecret:
+        return cls(row.account_id, row.region, row.name, row.arn, row.policy, row.deleted_at is not None,
+                   day_of(row.last_accessed_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +71,62 @@ class StoredVersion:
     last_accessed_day: datetime | None
 
     @classmethod
-    def of(cls, version: SmSecretVersion) -> StoredVersion:
-        return cls(version.version_id, tuple(stages_of(version)), version.value_kind, version.sealed_value,
-                   version.created_at, day_of(version.last_accessed_at))
+    def of(cls, row: Row[*tuple[Any, ...]]) -> StoredVersion:
+        return cls(row.version_id, tuple(json.loads(row.stages)), row.value_kind, row.sealed_value, row.created_at,
+                   day_of(row.last_accessed_at))
+
+
+# The store's reads on a miss: plain rows of the columns kept, by statements built (and compiled) once.
+_SECRET_COLUMNS = (SmSecret.account_id, SmSecret.region, SmSecret.name, SmSecret.arn, SmSecret.policy,
+                   SmSecret.deleted_at, SmSecret.last_accessed_at)
+_SECRET_BY_ARN = select(*_SECRET_COLUMNS).where(SmSecret.arn == bindparam("arn"))
+_SECRET_BY_KEY = select(*_SECRET_COLUMNS).where(
+    SmSecret.account_id == bindparam("account_id"), SmSecret.region == bindparam("region"),
+    SmSecret.name == bindparam("name"),
+)
+_VERSION_COLUMNS = (SmSecretVersion.version_id, SmSecretVersion.stages, SmSecretVersion.value_kind,
+                    SmSecretVersion.sealed_value, SmSecretVersion.created_at, SmSecretVersion.last_accessed_at)
+_VERSION_BY_ID = select(*_VERSION_COLUMNS).where(
+    SmSecretVersion.secret_arn == bindparam("arn"), SmSecretVersion.version_id == bindparam("version_id"),
+)
+# Newest first, as `store.versions_of` lists them.
+_VERSIONS_OF = select(*_VERSION_COLUMNS).where(SmSecretVersion.secret_arn == bindparam("arn")).order_by(
+    SmSecretVersion.created_at.desc(), SmSecretVersion.version_id
+)
+
+
+@contextmanager
+def _reading(ctx: RequestContext) -> Iterator[Connection]:
+    with runtime_of(ctx).database.engine.connect() as connection:
+        yield connection
+
+
+def read_secret(ctx: RequestContext, secret_id: str) -> StoredSecret | None:
+    """The secret `secret_id` names, read from the store (as `store.find_secret` finds it, deleted or not)."""
+    with _reading(ctx) as connection:
+        for lookup in secret_lookups(ctx, secret_id):
+            if isinstance(lookup, str):
+                row = connection.execute(_SECRET_BY_ARN, {"arn": lookup}).first()
+            else:
+                account_id, region, name = lookup
+                row = connection.execute(_SECRET_BY_KEY, {"account_id": account_id, "region": region,
+                                                          "name": name}).first()
+            if row is not None:
+                return StoredSecret.of(row)
+    return None
+
+
+def read_version(ctx: RequestContext, secret_arn: str, version_id: str) -> StoredVersion | None:
+    with _reading(ctx) as connection:
+        row = connection.execute(_VERSION_BY_ID, {"arn": secret_arn, "version_id": version_id}).first()
+    return StoredVersion.of(row) if row is not None else None
+
+
+def read_versions(ctx: RequestContext, secret_arn: str) -> list[StoredVersion]:
+    """The secret's versions, newest first."""
+    with _reading(ctx) as connection:
+        rows = connection.execute(_VERSIONS_OF, {"arn": secret_arn}).all()
+    return [StoredVersion.of(row) for row in rows]
 
 
 # (caller's account, caller's region, SecretId as given) -> the secret it names.
@@ -107,9 +166,7 @@ def secret_of(ctx: RequestContext, secret_id: str) -> StoredSecret | None:
     key = (ctx.account_id, ctx.region, secret_id)
     found = secrets.get(revision, key)
     if found is None:
-        with transaction(ctx) as session:
-            row = find_secret(session, ctx, secret_id)
-            found = StoredSecret.of(row) if row is not None else None
+        found = read_secret(ctx, secret_id)
         if found is not None:
             secrets.put(revision, key, found)
     memo[secret_id] = found

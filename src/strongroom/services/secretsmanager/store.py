@@ -65,19 +65,33 @@ def invalid_parameter(message: str) -> ServiceError:
     return ServiceError("InvalidParameterException", message)
 
 
-def find_secret(session: Session, ctx: RequestContext, secret_id: str) -> SmSecret | None:
-    """The secret `secret_id` names in the caller's region, deleted or not; None when there is none."""
+# How a SecretId may name a secret, tried in order: a full ARN (str), or a primary key
+# (account, region, name).
+SecretLookup = str | tuple[str, str, str]
+
+
+def secret_lookups(ctx: RequestContext, secret_id: str) -> list[SecretLookup]:
+    """The ways `secret_id` may name a secret in the caller's region, in the order AWS tries them."""
     match = _SECRET_ARN.fullmatch(secret_id)
     if match is None:
-        return session.get(SmSecret, (ctx.account_id, ctx.region, secret_id))
+        return [(ctx.account_id, ctx.region, secret_id)]
     _partition, region, account_id, rest = match.groups()
     if region != ctx.region:
-        return None
-    found = session.scalar(select(SmSecret).where(SmSecret.arn == secret_id))
-    if found is not None:
-        return found
-    # A partial ARN: the name without the six-character suffix.
-    return session.get(SmSecret, (account_id, region, rest))
+        return []
+    # Else a partial ARN: the name without the six-character suffix.
+    return [secret_id, (account_id, region, rest)]
+
+
+def find_secret(session: Session, ctx: RequestContext, secret_id: str) -> SmSecret | None:
+    """The secret `secret_id` names in the caller's region, deleted or not; None when there is none."""
+    for lookup in secret_lookups(ctx, secret_id):
+        if isinstance(lookup, str):
+            found = session.scalar(select(SmSecret).where(SmSecret.arn == lookup))
+        else:
+            found = session.get(SmSecret, lookup)
+        if found is not None:
+            return found
+    return None
 
 
 def owner_of(ctx: RequestContext, secret_id: str) -> str:

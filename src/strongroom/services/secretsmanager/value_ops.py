@@ -17,9 +17,11 @@ from strongroom.services.secretsmanager.paging import page
 from strongroom.services.secretsmanager.plugin import service
 from strongroom.services.secretsmanager.store import (
     CURRENT,
+    MARKED_FOR_DELETION_TEXT,
     day_of,
     invalid_parameter,
     invalid_request,
+    not_found,
     note_secret_arn,
     now,
     secret_for,
@@ -61,30 +63,46 @@ def chosen_version(session: Session, secret: SmSecret, version_id: str | None, s
     return found
 
 
+def stored_version(ctx: RequestContext, secret_arn: str, version_id: str | None,
+                   stage: str | None) -> read_cache.StoredVersion:
+    """As `chosen_version` chooses, read from the store as plain values."""
+    if version_id is not None:
+        version = read_cache.read_version(ctx, secret_arn, version_id)
+        if version is None:
+            raise _version_not_found(version_id)
+        if stage is not None and stage not in version.stages:
+            raise invalid_request(STAGE_NOT_ON_VERSION_TEXT)
+        return version
+    label = stage or CURRENT
+    found = next((version for version in read_cache.read_versions(ctx, secret_arn) if label in version.stages), None)
+    if found is None:
+        raise _stage_not_found(label)
+    return found
+
+
 def secret_value(ctx: RequestContext, secret_id: str, version_id: str | None, stage: str | None) -> dict[str, Any]:
     """GetSecretValue's answer; records the access (to the day) on the secret and the version.
 
-    From the worker's read cache when the secret and version are there and usable; otherwise read in
-    one transaction, as AWS's errors for a missing, deleted or mislabelled secret are found.
+    The secret and version come from the worker's read cache, else from the store, with AWS's errors
+    for a missing, deleted or mislabelled secret.
     """
-    secret = read_cache.cached_secret(ctx, secret_id)
-    version = None
-    if secret is not None and not secret.deleted:
-        version = read_cache.cached_version(ctx, (secret.arn, version_id, stage))
-    if secret is None or version is None:
-        with transaction(ctx) as session:
-            row = secret_for(session, ctx, secret_id)
-            version_row = chosen_version(session, row, version_id, stage)
-            secret, version = read_cache.StoredSecret.of(row), read_cache.StoredVersion.of(version_row)
-        read_cache.keep(ctx, secret_id, secret, (secret.arn, version_id, stage), version)
-    else:
-        note_secret_arn(ctx, secret.account_id, secret.arn)
+    secret = read_cache.secret_of(ctx, secret_id)
+    if secret is None:
+        raise not_found()
+    if secret.deleted:
+        raise invalid_request(MARKED_FOR_DELETION_TEXT)
+    note_secret_arn(ctx, secret.account_id, secret.arn)
+    lookup = (secret.arn, version_id, stage)
+    version = read_cache.cached_version(ctx, lookup)
+    if version is None:
+        version = stored_version(ctx, secret.arn, version_id, stage)
+        read_cache.keep(ctx, secret_id, secret, lookup, version)
     today = day_of(now(ctx))
     if secret.last_accessed_day != today or version.last_accessed_day != today:
         access.record(ctx, secret.arn, version.version_id, today)
         # Recorded, or to be with this call's audit record: this worker's next reads need not write
         # it again today while the revision holds (the write does not move it).
-        read_cache.keep(ctx, secret_id, replace(secret, last_accessed_day=today), (secret.arn, version_id, stage),
+        read_cache.keep(ctx, secret_id, replace(secret, last_accessed_day=today), lookup,
                         replace(version, last_accessed_day=today))
     return _answer(ctx, secret, version)
 
