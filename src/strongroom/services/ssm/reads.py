@@ -1,6 +1,6 @@
 """GetParameter, GetParameters and GetParameterHistory, and how any read renders a parameter version.
 
-Rows are read in one transaction and SecureStrings decrypted after it (KMS has its own). Without
+Rows are read first and SecureStrings decrypted after (KMS has its own reads). Without
 WithDecryption a SecureString's Value is its ciphertext, base64, as AWS shows it. GetParameter finds
 its version in the worker's read cache first (see read_cache).
 """
@@ -18,17 +18,21 @@ from strongroom.errors import ServiceError
 from strongroom.services.ssm import policies, secure
 from strongroom.services.ssm.names import Reference, parameter_arn_in, parse_reference
 from strongroom.services.ssm.plugin import note_parameter, parameter_resource, parameters_resource, service
-from strongroom.services.ssm.read_cache import StoredVersion, cached_version, keep_version, lookup_of
+from strongroom.services.ssm.read_cache import (
+    StoredVersion,
+    cached_version,
+    find_version,
+    keep_version,
+    lookup_of,
+    reading,
+)
 from strongroom.services.ssm.store import (
     decode_token,
     encode_token,
     find_parameter,
-    label_row,
     labels_by_version,
     not_found,
     transaction,
-    version_not_found,
-    version_row,
 )
 from strongroom.services.ssm.tables import SsmParameter, SsmParameterVersion
 
@@ -69,31 +73,6 @@ def fill_value(ctx: RequestContext, rendered: Rendered, with_decryption: bool) -
     return rendered.output
 
 
-def find_version(
-    session: Session, ctx: RequestContext, reference: Reference
-) -> tuple[SsmParameter, SsmParameterVersion]:
-    """The parameter and the version `reference` selects (its latest without a selector)."""
-    parameter = find_parameter(session, reference.account_id, ctx.region, reference.key)
-    if parameter is None:
-        raise not_found()
-    number = parameter.version
-    if reference.version is not None:
-        number = reference.version
-    elif reference.label is not None:
-        label = label_row(session, parameter, reference.label)
-        if label is None:
-            raise ServiceError(
-                "ParameterVersionNotFound",
-                f"Systems Manager could not find label {reference.label} of {reference.asked}. Verify the label "
-                "and try again.",
-            )
-        number = label.version
-    row = version_row(session, parameter, number)
-    if row is None:
-        raise version_not_found(str(number), reference.asked)
-    return parameter, row
-
-
 def _check_secrets_reference(reference: Reference, with_decryption: bool) -> None:
     # Secrets Manager references are answered only once Secrets Manager is served; until then, not found.
     if reference.key.startswith(SECRETS_REFERENCE):
@@ -111,8 +90,8 @@ def get_parameter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     lookup = lookup_of(ctx, reference)
     stored = cached_version(ctx, lookup)
     if stored is None:
-        with transaction(ctx) as session:
-            stored = StoredVersion.of(*find_version(session, ctx, reference))
+        with reading(ctx) as connection:
+            stored = find_version(connection, ctx, reference)
         keep_version(ctx, lookup, stored)
     rendered = render_stored(stored, reference.asked)
     note_parameter(ctx, rendered.arn)
@@ -126,15 +105,15 @@ def get_parameters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     with_decryption = bool(params.get("WithDecryption", False))
     found: list[Rendered] = []
     invalid: list[str] = []
-    with transaction(ctx) as session:
+    with reading(ctx) as connection:
         for name in dict.fromkeys(params["Names"]):
             try:
                 reference = parse_reference(ctx, name)
-                parameter, row = find_version(session, ctx, reference)
+                stored = find_version(connection, ctx, reference)
             except ServiceError:
                 invalid.append(name)
                 continue
-            rendered = render(parameter, row, reference.asked)
+            rendered = render_stored(stored, reference.asked)
             if reference.selector:
                 rendered.output["Selector"] = reference.selector
             found.append(rendered)
