@@ -134,6 +134,24 @@ class Reference:
 
 def parse_reference(ctx: RequestContext, text: str, *, selectors: bool = True) -> Reference:
     """A name, an ARN, `name:version` or `name:label` as GetParameter reads them."""
+    # Reads name the same few parameters over and over, and a read parses its name twice (the
+    # authorized resource, the handler): valid references are kept per process, by everything a
+    # parse depends on. Invalid ones raise every time.
+    memo_key = (ctx.account_id, ctx.region, text, selectors)
+    found = _references.get(memo_key)
+    if found is None:
+        found = _parse_reference(ctx, text, selectors=selectors)
+        if len(_references) >= _REFERENCES_KEPT:
+            _references.clear()
+        _references[memo_key] = found
+    return found
+
+
+_REFERENCES_KEPT = 4096
+_references: dict[tuple[str, str, str, bool], Reference] = {}
+
+
+def _parse_reference(ctx: RequestContext, text: str, *, selectors: bool) -> Reference:
     account_id = ctx.account_id
     body = text
     match = _PARAMETER_ARN.fullmatch(text)
