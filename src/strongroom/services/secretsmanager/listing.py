@@ -17,8 +17,9 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.secretsmanager.paging import page
 from strongroom.services.secretsmanager.plugin import policy_document, service
+from strongroom.services.secretsmanager.read_cache import secret_of
 from strongroom.services.secretsmanager.shapes import list_entry
-from strongroom.services.secretsmanager.store import invalid_parameter, secret_for, tags_of, transaction
+from strongroom.services.secretsmanager.store import invalid_parameter, not_found, note_secret_arn, tags_of, transaction
 from strongroom.services.secretsmanager.tables import SmSecret
 from strongroom.services.secretsmanager.value_ops import secret_value
 
@@ -98,11 +99,12 @@ def list_secrets(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def _denied(ctx: RequestContext, secret_id: str) -> str | None:
     """Why the caller may not GetSecretValue the secret (its policy included); None when it may."""
-    with transaction(ctx) as session:
-        secret = secret_for(session, ctx, secret_id, deleted_ok=True)
-        arn, policy = secret.arn, secret.policy
-    denial = first_denial(ctx, "secretsmanager:GetSecretValue", [arn],
-                          resource_policy=policy_document(policy) if policy else None,
+    secret = secret_of(ctx, secret_id)  # the worker's read cache, as GetSecretValue's authorizer finds it
+    if secret is None:
+        raise not_found()
+    note_secret_arn(ctx, secret.account_id, secret.arn)
+    denial = first_denial(ctx, "secretsmanager:GetSecretValue", [secret.arn],
+                          resource_policy=policy_document(secret.policy) if secret.policy else None,
                           resource_account=secret.account_id)
     return denial_message(*denial) if denial is not None else None
 
