@@ -2,7 +2,9 @@
 
 Written once a day per secret and version (per worker's cache entry), by a conditional update that
 changes nothing when the day is already there, and without moving the "secretsmanager" cache
-revision (migration 0015): the date is no part of what a cached read answers.
+revision (migration 0015): the date is no part of what a cached read answers. The worker's cache
+entry notes the day as soon as the write is made or queued; should the audit batch then fail (the
+call fails with it), the worker writes it again once the revision moves or the day changes.
 
 Where the write happens, so that it is durable before the answer leaves:
 - SQLite: with the call's audit record, in the batch's transaction (an audit companion). The read

@@ -148,15 +148,6 @@ def _revision(ctx: RequestContext) -> int | None:
     return request_revision(ctx, REVISION)
 
 
-def cached_secret(ctx: RequestContext, secret_id: str) -> StoredSecret | None:
-    """The secret `secret_id` names as this request first found it, else as cached; None when neither has it."""
-    revision = _revision(ctx)  # read first, also when the memo answers: a caller may read the store next
-    memo = _memo(ctx)
-    if secret_id in memo:
-        return memo[secret_id]
-    return secrets.get(revision, (ctx.account_id, ctx.region, secret_id))
-
-
 def secret_of(ctx: RequestContext, secret_id: str) -> StoredSecret | None:
     """The secret `secret_id` names (as `store.find_secret` finds it, deleted or not); None when there is none."""
     memo = _memo(ctx)
