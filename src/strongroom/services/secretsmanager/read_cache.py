@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
@@ -53,12 +53,12 @@ class StoredSecret:
     arn: str
     policy: str | None
     deleted: bool
-    last_accessed_day: datetime | None
+    last_accessed_on: date | None  # the (UTC) day of the last recorded access
 
     @classmethod
     def of(cls, row: Row[*tuple[Any, ...]]) -> StoredSecret:
         return cls(row.account_id, row.region, row.name, row.arn, row.policy, row.deleted_at is not None,
-                   day_of(row.last_accessed_at))
+                   _day(row.last_accessed_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +68,16 @@ class StoredVersion:
     value_kind: str
     sealed_value: bytes
     created_at: datetime
-    last_accessed_day: datetime | None
+    last_accessed_on: date | None  # the (UTC) day of the last recorded access
 
     @classmethod
     def of(cls, row: Row[*tuple[Any, ...]]) -> StoredVersion:
         return cls(row.version_id, tuple(json.loads(row.stages)), row.value_kind, row.sealed_value, row.created_at,
-                   day_of(row.last_accessed_at))
+                   _day(row.last_accessed_at))
+
+
+def _day(moment: datetime | None) -> date | None:
+    return day_of(moment).date() if moment is not None else None
 
 
 # The store's reads on a miss: plain rows of the columns kept, by statements built (and compiled) once.

@@ -97,13 +97,13 @@ def secret_value(ctx: RequestContext, secret_id: str, version_id: str | None, st
     if version is None:
         version = stored_version(ctx, secret.arn, version_id, stage)
         read_cache.keep(ctx, secret_id, secret, lookup, version)
-    today = day_of(now(ctx))
-    if secret.last_accessed_day != today or version.last_accessed_day != today:
-        access.record(ctx, secret.arn, version.version_id, today)
+    today = ctx.received_at.date()  # UTC
+    if secret.last_accessed_on != today or version.last_accessed_on != today:
+        access.record(ctx, secret.arn, version.version_id, day_of(ctx.received_at))
         # Recorded, or to be with this call's audit record: this worker's next reads need not write
         # it again today while the revision holds (the write does not move it).
-        read_cache.keep(ctx, secret_id, replace(secret, last_accessed_day=today), lookup,
-                        replace(version, last_accessed_day=today))
+        read_cache.keep(ctx, secret_id, replace(secret, last_accessed_on=today), lookup,
+                        replace(version, last_accessed_on=today))
     return _answer(ctx, secret, version)
 
 
