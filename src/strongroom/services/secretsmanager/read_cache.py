@@ -2,15 +2,15 @@
 "secretsmanager" cache revision.
 
 Every call on a secret is authorized on what the store says of it (its ARN and resource policy), and
-GetSecretValue then finds the version it answers for: two ORM transactions, several milliseconds of
-CPU. Each worker instead keeps what it found, as plain immutable values detached from any session,
-for as long as the "secretsmanager" revision has not moved. Database triggers bump that revision in
-the same transaction as any change to a secret or a version (migration 0013): a value put, a label
-moved, a policy set, a deletion scheduled, cancelled or carried out, a replica synced, whichever
-worker, node or tool made it. A request reads the revision before reading anything else, so what it
-acts on is never older than the last change committed before it began. Recording the day of an
-access does not move it (migration 0015): entries carry the day as last read or written by this
-worker, which only decides whether a read records it again (see access).
+GetSecretValue then finds the version it answers for: a few reads of the store (`read_secret`,
+`read_versions`). Each worker instead keeps what it found, as plain immutable values, for as long as
+the "secretsmanager" revision has not moved. Database triggers bump that revision in the same
+transaction as any change to a secret or a version (migration 0013): a value put, a label moved, a
+policy set, a deletion scheduled, cancelled or carried out, a replica synced, whichever worker, node
+or tool made it. A request reads the revision before reading anything else, so what it acts on is
+never older than the last change committed before it began. Recording the day of an access does not
+move it (migration 0015): entries carry the day as last read or written by this worker, which only
+decides whether a read records it again (see access).
 
 Only what the store holds is kept: values stay sealed (the barrier opens them and KMS decrypts their
 data key, authorizing the caller, on every request). Lookups that fail are not cached: they read the
