@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select
 
 from strongroom.audit import writer as writer_module
 from strongroom.audit.record import row_for
-from strongroom.audit.writer import AuditWriteError, AuditWriter
+from strongroom.audit.writer import AuditWriteError, AuditWriter, Companion
 from strongroom.store.tables import AuditEvent, Base
 
 
@@ -159,12 +159,12 @@ def test_failed_batch_raises_to_each_of_its_waiters_and_later_batches_work(datab
     assert stored == [make_record(number)["eventID"] for number in (0, 4, 5, 6, 7, 8)]
 
 
-def _note_companion(text: str) -> Any:
+def _note_companion(text: str) -> Companion:
     """A companion write: a row in a table of its own, in the batch's transaction."""
     def write(connection: Any) -> None:
         connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS notes (text TEXT)")
         connection.exec_driver_sql("INSERT INTO notes (text) VALUES (?)", (text,))
-    return write
+    return Companion(("notes", text), write)
 
 
 def _notes(database: ObservedDatabase) -> list[str]:
@@ -198,6 +198,33 @@ def test_companions_commit_or_fail_with_their_batch(database: ObservedDatabase) 
     assert all(isinstance(outcome, AuditWriteError) for outcome in failed), failed
     assert _notes(database) == ["kept"]
     assert [row.event_id for row in stored_rows(database)] == [make_record(n)["eventID"] for n in (0, *range(3, 40))]
+
+
+def test_a_batch_runs_its_companions_in_row_order(database: ObservedDatabase) -> None:
+    """Batches of several workers then take their row locks in one order and cannot deadlock."""
+    async def scenario() -> None:
+        writer = AuditWriter(database)
+        await asyncio.gather(*(writer.write(make_record(number), [_note_companion(text)])
+                               for number, text in enumerate(["k3", "k1", "k2"])))
+        await writer.aclose()
+
+    asyncio.run(scenario())
+    assert _notes(database) == ["k1", "k2", "k3"]
+
+
+def test_a_companion_that_raises_before_writing_does_not_fail_its_batch(database: ObservedDatabase) -> None:
+    def broken(_connection: Any) -> None:
+        raise TypeError("a bug in a companion")
+
+    async def scenario() -> None:
+        writer = AuditWriter(database)
+        await asyncio.gather(writer.write(make_record(1), [Companion(("a",), broken)]),
+                             writer.write(make_record(2), [_note_companion("after")]))
+        await writer.aclose()
+
+    asyncio.run(scenario())
+    assert count_rows(database) == 2
+    assert _notes(database) == ["after"]
 
 
 def test_connections_go_back_to_the_pool_transactional(database: ObservedDatabase) -> None:

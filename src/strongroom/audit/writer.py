@@ -35,11 +35,21 @@ from strongroom.store.tables import AuditEvent
 
 log = logging.getLogger("strongroom.audit")
 
-# Small bookkeeping writes that belong with a call's record (e.g. a KMS key's last use), run in the
-# same transaction as the batch holding that record, so the request itself never writes or waits
-# for the store's write lock. They must not fail on conflicts (upserts); one that fails anyway is
-# logged and skipped where the database allows it.
-Companion = Callable[[Connection], None]
+
+@dataclass(frozen=True)
+class Companion:
+    """A small bookkeeping write that belongs with a call's record (e.g. a KMS key's last use), run
+    in the same transaction as the batch holding that record, so the request itself never writes or
+    waits for the store's write lock. It must not fail on conflicts (upserts); one that fails anyway
+    is logged and skipped where the database allows it.
+
+    `row` names what it writes (table, then key). A batch runs its companions in `row` order, so that
+    batches of several workers take their row locks in one order and cannot wait for each other
+    (on PostgreSQL: two batches upserting the same keys in opposite orders would deadlock)."""
+
+    row: tuple[str, ...]
+    write: Callable[[Connection], None]
+
 # Where handlers leave them for the pipeline (a list in ctx.extra).
 COMPANIONS = "audit.companions"
 
@@ -315,13 +325,18 @@ class AuditWriter:
 
 
 def _run_companions(connection: Connection, companions: Sequence[Companion]) -> None:
-    for companion in companions:
+    for companion in sorted(companions, key=_row_of):
         try:
-            companion(connection)
-        except DBAPIError as exc:
-            # SQLite undoes just the failed statement; on PostgreSQL the commit then fails and
-            # so does the batch, which is the safe way round.
+            companion.write(connection)
+        except Exception as exc:
+            # SQLite undoes just the failed statement; on PostgreSQL a failed statement makes the
+            # commit fail, and so the batch, which is the safe way round. An error raised before
+            # any statement ran (a bug) leaves the transaction as it was.
             log.error("a write accompanying an audit record failed: %s", _without_parameters(exc))
+
+
+def _row_of(companion: Companion) -> tuple[str, ...]:
+    return companion.row
 
 
 def _settle(batch: Sequence[_Entry], failure: str | None = None, cause: BaseException | None = None) -> None:

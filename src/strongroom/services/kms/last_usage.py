@@ -102,7 +102,7 @@ def _upsert(scope: tuple[str, str, str], operation: str, when: datetime, request
     def write(connection: Connection) -> None:
         connection.execute(_upsert_statement(connection.dialect.name), row)
 
-    return write
+    return Companion((KmsKeyLastUsage.__tablename__, *scope), write)
 
 
 def record_use(ctx: RequestContext, operation: str) -> None:

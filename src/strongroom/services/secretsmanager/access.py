@@ -53,7 +53,8 @@ def record(ctx: RequestContext, secret_arn: str, version_id: str, day: datetime)
     database = runtime_of(ctx).database
     writes = _writes(secret_arn, version_id, day)
     if database.dialect == "sqlite" and ctx.additional_audit is not None:
-        companion: Companion = lambda connection: _run(connection, writes)  # noqa: E731
+        companion = Companion((SmSecret.__tablename__, secret_arn, version_id),
+                              lambda connection: _run(connection, writes))
         ctx.extra.setdefault(COMPANIONS, []).append(companion)
         return
     for write in writes:
