@@ -200,6 +200,26 @@ def test_companions_commit_or_fail_with_their_batch(database: ObservedDatabase) 
     assert [row.event_id for row in stored_rows(database)] == [make_record(n)["eventID"] for n in (0, *range(3, 40))]
 
 
+def test_the_batch_connection_never_goes_back_to_the_pool(database: ObservedDatabase) -> None:
+    """It commits without syncing (the writer syncs the WAL itself) and never checkpoints: no other
+    user of the pool may get a connection set up that way."""
+    async def scenario() -> None:
+        writer = AuditWriter(database)
+        await asyncio.gather(*(writer.write(make_record(number)) for number in range(20)))
+        await writer.aclose()
+
+    asyncio.run(scenario())
+    connections = [database.engine.connect() for _ in range(8)]  # every idle one, and then some
+    try:
+        for connection in connections:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+    finally:
+        for connection in connections:
+            connection.close()
+    assert count_rows(database) == 20
+
+
 def test_a_batch_runs_its_companions_in_row_order(database: ObservedDatabase) -> None:
     """Batches of several workers then take their row locks in one order and cannot deadlock."""
     async def scenario() -> None:

@@ -184,8 +184,11 @@ class AuditWriter:
         checkpointer = _Checkpointer(self._database.engine.connect) if self._sqlite else None
         turn: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         path = self._database.engine.url.database if self._sqlite else None
-        if self._take_turns and path and path != ":memory:" and not path.startswith("file:"):
-            turn = _WriterTurns(path)
+        wal: _WalSync | None = None
+        if path and path != ":memory:" and not path.startswith("file:"):
+            wal = _WalSync(path)
+            if self._take_turns:
+                turn = _WriterTurns(path)
         try:
             while True:
                 if not pending and not closing:
@@ -205,16 +208,22 @@ class AuditWriter:
                 try:
                     if connection is None:
                         connection = self._connect()
+                        if wal is not None:
+                            wal.prepare(connection)
                     rows = [entry.row for entry in batch]
                     companions = [companion for entry in batch for companion in entry.companions]
                     with turn:
                         self._insert(connection, rows, companions)
+                    if wal is not None:
+                        wal.sync()  # durable from here; the write lock and the turn are free already
                 except Exception as exc:
                     if connection is not None:
                         # It may be broken; the next batch takes a fresh one.
                         with contextlib.suppress(Exception):
                             connection.close()
                         connection = None
+                    if wal is not None:
+                        wal.close()
                     _settle(batch, f"a batch of {count} audit records was not stored", _without_parameters(exc))
                 else:
                     _settle(batch)
@@ -226,6 +235,8 @@ class AuditWriter:
             if connection is not None:
                 with contextlib.suppress(Exception):
                     connection.close()
+            if wal is not None:
+                wal.close()
             if checkpointer is not None:
                 checkpointer.close()
             if isinstance(turn, _WriterTurns):
@@ -247,6 +258,8 @@ class AuditWriter:
     def _connect(self) -> Connection:
         connection = self._database.engine.connect()
         if self._sqlite:
+            # Its own from now on: the settings below must never reach a connection the pool hands out.
+            connection.detach()
             # This connection's commits never checkpoint: the writer does, between batches.
             connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
             connection.commit()
@@ -303,7 +316,7 @@ class AuditWriter:
         event loop's thread, which can take up to the interpreter's switch interval (5 ms) each time:
         a statement per row made a batch wait for that once per row. Without companions, the one
         statement is also its own transaction (autocommit), so insert and commit are a single step."""
-        driver = connection.connection.driver_connection
+        driver = connection.connection.dbapi_connection
         assert isinstance(driver, sqlite3.Connection)
         per_statement = max(1, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _SQLITE_ROW_WIDTH)
         statements = [
@@ -360,6 +373,41 @@ def _wake(waiters: list[asyncio.Future[None]], failure: str | None, cause: BaseE
             error = AuditWriteError(failure)
             error.__cause__ = cause
             waiter.set_exception(error)
+
+
+class _WalSync:
+    """Makes the batch connection's commits durable after SQLite's write lock is released.
+
+    With synchronous=FULL, SQLite syncs the WAL inside each commit, holding the database's one write
+    lock until the disk answers (milliseconds), so the audit writers of two worker processes could
+    only ever commit one after the other, each waiting out the other's sync. Here the batch
+    connection commits with synchronous=NORMAL (the WAL is written, not synced), and the writer then
+    syncs the WAL file itself before any waiter of the batch is answered: every frame of the commit
+    is on stable storage by then, as with FULL, while the other worker's writer may already commit.
+    The descriptor is opened after the connection's first commit and kept while that connection is
+    open, which keeps SQLite from deleting the WAL (it does so only when its last connection closes)."""
+
+    def __init__(self, database_path: str) -> None:
+        self._path = f"{database_path}-wal"
+        self._fd: int | None = None
+
+    @staticmethod
+    def prepare(connection: Connection) -> None:
+        """The batch connection (its own, never pooled) commits without syncing."""
+        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        connection.commit()
+
+    def sync(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        """With the connection: the next connection's WAL is opened afresh."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
 
 class _WriterTurns:
