@@ -2,17 +2,76 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Literal
+from typing import Final, Literal
 
 from strongroom.auth.policy.conditions import as_text
 from strongroom.auth.policy.document import PolicyKind
 from strongroom.auth.policy.principals import Caller
 
 ConditionValue = str | int | float | bool | bytes | datetime | Sequence[str]
+
+
+class _Absent:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent()
+"""What a read found for a condition key the request does not have."""
+
+
+class ContextReads(Mapping[str, ConditionValue]):
+    """A request's condition keys (lower-cased), remembering every key looked up and what it held.
+
+    Evaluation reads the condition keys only through this mapping, so what it records is all a
+    decision depended on beyond the principal, action, resource and policies
+    (`strongroom.auth.decisions` reuses decisions on it). Listing the keys (iteration, len) reads
+    them all: the decision then depends on the whole context and is not reused.
+    """
+
+    __slots__ = ("_values", "found", "listed")
+
+    def __init__(self, values: dict[str, ConditionValue]) -> None:
+        self._values = values
+        self.found: dict[str, object] = {}
+        self.listed = False
+
+    def _read(self, key: str) -> object:
+        value = self._values.get(key, ABSENT)
+        if key not in self.found:
+            self.found[key] = value
+        return value
+
+    def peek(self, key: str) -> object:
+        """What `key` holds (ABSENT if missing), without recording a read: for comparing requests."""
+        return self._values.get(key, ABSENT)
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        value = self._read(key)
+        return default if value is ABSENT else value
+
+    def __getitem__(self, key: str) -> ConditionValue:
+        value = self._read(key)
+        if value is ABSENT:
+            raise KeyError(key)
+        return value  # type: ignore[return-value]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._read(key) is not ABSENT
+
+    def __iter__(self) -> Iterator[str]:
+        self.listed = True
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        self.listed = True
+        return len(self._values)
 
 
 @dataclass(frozen=True)
@@ -50,19 +109,33 @@ class AuthorizationRequest:
         object.__setattr__(self, "lowered_action", self.action.lower())
 
     @cached_property
-    def lowered_context(self) -> Mapping[str, ConditionValue]:
-        """`context` with lower-cased keys; built on first use (statements without conditions or
-        policy variables never read it)."""
+    def lowered_context(self) -> ContextReads:
+        """`context` with lower-cased keys, recording what is read; built on first use (statements
+        without conditions or policy variables never read it)."""
         lowered = {key.lower(): value for key, value in self.context.items()}
         lowered.setdefault("aws:principalarn", self.caller.issuer_arn or self.principal_arn)
         lowered.setdefault("aws:principalaccount", self.principal_account)
-        return lowered
+        return ContextReads(lowered)
 
     @property
     def read_context(self) -> bool:
         """Whether anything has read the condition keys (an evaluation that did not was decided
         without them: see `strongroom.auth.decisions`)."""
-        return "lowered_context" in self.__dict__
+        reads = self.context_reads
+        return reads is None or bool(reads)
+
+    @property
+    def context_reads(self) -> Mapping[str, object] | None:
+        """Each condition key read so far (lower-cased) and what it held, ABSENT when missing; None
+        when the keys were listed, so that the whole context was read."""
+        reads: ContextReads | None = self.__dict__.get("lowered_context")
+        if reads is None:
+            return {}
+        return None if reads.listed else reads.found
+
+    def peek(self, key: str) -> object:
+        """What context key `key` (lower-cased) holds, ABSENT if missing, without recording a read."""
+        return self.lowered_context.peek(key)
 
     @property
     def is_cross_account(self) -> bool:
