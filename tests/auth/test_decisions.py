@@ -1,4 +1,4 @@
-"""Decisions reused only where the evaluation read nothing of the request's context."""
+"""Decisions reused only for requests whose context holds the same for every condition key the evaluation read."""
 
 from __future__ import annotations
 
@@ -57,13 +57,16 @@ def test_a_decision_without_conditions_is_reused() -> None:
     assert len(decisions) == 1
 
 
-def test_a_decision_that_read_the_context_is_made_again_for_each_request() -> None:
+def test_a_decision_that_read_the_context_is_reused_only_for_the_same_values() -> None:
     policy = _key_policy({"Action": "kms:Encrypt",
                           "Condition": {"StringEquals": {"kms:EncryptionContext:team": "blue"}}})
     assert not _denied(_context(**{"kms:EncryptionContext:team": "blue"}), policy)
     assert _denied(_context(**{"kms:EncryptionContext:team": "red"}), policy)
     assert not _denied(_context(**{"kms:EncryptionContext:team": "blue"}), policy)
-    assert len(decisions) == 0
+    assert _denied(_context(), policy)
+    assert len(decisions) == 1
+    (key,) = decisions._entries
+    assert [variant.decision.allowed for variant in decisions.variants(key)] == [False, False, True]
 
 
 def test_a_denial_is_reused_until_the_policy_changes() -> None:

@@ -7,8 +7,9 @@ account root may do anything in its own account that no resource policy denies.
 
 Cost per request: nothing for the root acting in its own account without a resource policy; for
 anyone else the policies that apply and, for IAM users, their tags, read from the store once and
-then kept until IAM changes (the "iam" cache revision, bumped by triggers). A decision that read no condition key is
-remembered (`strongroom.auth.decisions`) and not evaluated again for the same policies.
+then kept until IAM changes (the "iam" cache revision, bumped by triggers). Decisions are remembered
+(`strongroom.auth.decisions`) with the condition keys they read and what those held, and not
+evaluated again for the same policies while a request's keys hold the same.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Hashable, Mapping, Sequence
 
-from strongroom.auth.decisions import decisions, documents_key
+from strongroom.auth.decisions import decisions, documents_key, recall, recorded
 from strongroom.auth.policy import (
     AuthorizationRequest,
     Decision,
@@ -162,11 +163,12 @@ def first_denial(
         None if sessions is None else documents_key(sessions),
         None if resource_policy is None else id(resource_policy), resource_policy_required,
     )
-    # Made on the first resource whose decision is not a remembered Allow (usually none).
+    # Made on the first resource whose decision is not a remembered unconditional Allow (usually none).
     context: LazyKeys | None = None
     for resource, owner in zip(resources, owners, strict=True):
         key = (*shared_key, resource, owner)
-        decision = decisions.get(key)
+        remembered = decisions.variants(key)
+        decision = remembered[0].decision if remembered and not remembered[0].reads else None
         if decision is not None and decision.allowed:
             continue
         if context is None:
@@ -181,6 +183,8 @@ def first_denial(
             resource_account=owner,
             session_issuer_arn=principal.role_arn,
         )
+        if decision is None and remembered:
+            decision = recall(remembered, request.peek)
         if decision is None:
             decision = evaluate(
                 request,
@@ -190,8 +194,10 @@ def first_denial(
                 permissions_boundary=policies.boundary,
                 resource_policy_required=resource_policy_required,
             )
-            if not request.read_context:
-                decisions.put(key, decision, (policies.identity, policies.boundary, sessions, resource_policy))
+            reads = recorded(request.context_reads)
+            if reads is not None:
+                documents = (policies.identity, policies.boundary, sessions, resource_policy)
+                decisions.put(key, decision, documents, reads)
         if not decision.allowed:
             context.materialize()  # what the request was decided on, whatever ctx becomes later
             return request, decision

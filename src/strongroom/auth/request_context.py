@@ -7,7 +7,7 @@ resolver adds service keys (`kms:EncryptionContext:...`, `aws:ResourceTag/...`) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping
 from typing import Any
 
 from strongroom.auth.policy import ConditionValue
@@ -47,6 +47,13 @@ class LazyKeys(Mapping[str, ConditionValue]):
 
     def __contains__(self, key: object) -> bool:
         return key in self.materialize()
+
+    # The built mapping's own views: Mapping's would look every key up through __getitem__.
+    def keys(self) -> KeysView[str]:
+        return self.materialize().keys()
+
+    def items(self) -> ItemsView[str, ConditionValue]:
+        return self.materialize().items()
 
     def __repr__(self) -> str:
         return repr(self.materialize())
@@ -133,6 +140,8 @@ def condition_context(
         keys["aws:RequestedRegion"] = ctx.region
     keys.update(tag_keys(request_tags(ctx.params)))
     service_keys = ctx.extra.get(CONDITION_KEYS)
+    if isinstance(service_keys, LazyKeys):
+        service_keys = service_keys.materialize()
     if isinstance(service_keys, Mapping):
         keys.update(service_keys)
     return keys
