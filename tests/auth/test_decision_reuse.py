@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import strongroom.auth.authorize as authorize_module
-from strongroom.auth.decisions import VARIANTS, decisions, fingerprint, recorded
+from strongroom.auth.decisions import MAX_RECORDED_CHARACTERS, VARIANTS, decisions, fingerprint, recorded
 from strongroom.auth.policy import (
     AuthorizationRequest,
     Decision,
@@ -26,7 +26,7 @@ from strongroom.auth.policy import (
     denial_message,
     evaluate,
 )
-from strongroom.auth.policy.request import ABSENT, ContextReads
+from strongroom.auth.policy.request import ABSENT, ContextReads, lowered_keys
 from strongroom.auth.principal import Principal
 from strongroom.auth.request_context import CONDITION_KEYS, LazyKeys, condition_context
 from strongroom.clock import Clock
@@ -143,7 +143,6 @@ def test_reads_record_each_key_and_absence() -> None:
     assert reads.get("a:x") == "1"
     assert reads.get("a:missing") is None
     assert "a:list" in reads
-    assert reads.peek("a:other") is ABSENT
     assert reads.found == {"a:x": "1", "a:missing": ABSENT, "a:list": ["p"]}
     assert not reads.listed
     with pytest.raises(KeyError):
@@ -159,10 +158,14 @@ def test_listing_the_keys_reads_them_all() -> None:
     assert recorded(request.context_reads) is None
 
 
-def test_peeking_records_nothing() -> None:
-    request = AuthorizationRequest(ALICE.arn, ACCOUNT, "kms:Decrypt", KEY, {"A:X": "1"})
-    assert request.peek("a:x") == "1"
-    assert request.context_reads == {} and not request.read_context
+def test_remembered_decisions_are_matched_on_the_keys_evaluation_reads() -> None:
+    session = "arn:aws:sts::111122223333:assumed-role/Dev/s"
+    request = AuthorizationRequest(session, ACCOUNT, "kms:Decrypt", KEY, {"A:X": "1", "a:x": "2"})
+    keys = lowered_keys(request.context, request.caller)
+    assert keys == {"a:x": "2", "aws:principalarn": "arn:aws:iam::111122223333:role/Dev",
+                    "aws:principalaccount": ACCOUNT}
+    assert request.context_reads == {}
+    assert dict(request.lowered_context) == keys
 
 
 @pytest.mark.parametrize(
@@ -195,8 +198,9 @@ def test_a_recorded_list_is_a_copy() -> None:
 
 
 def test_too_much_read_is_not_kept() -> None:
-    assert recorded({"a:x": "v" * 5000}) is None
-    assert recorded({"a:x": "v" * 100}) is not None
+    assert recorded({"a:x": "v" * MAX_RECORDED_CHARACTERS}) is None
+    assert recorded({"a:x": "v" * 100, "a:y": ["w" * 100] * 3}) is not None
+    assert recorded({"a:x": "v" * 100, "a:y": ["w" * 100] * 10}) is None
 
 
 # --- through first_denial -----------------------------------------------------------------------

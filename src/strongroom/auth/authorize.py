@@ -20,12 +20,15 @@ from collections.abc import Hashable, Mapping, Sequence
 from strongroom.auth.decisions import decisions, documents_key, recall, recorded
 from strongroom.auth.policy import (
     AuthorizationRequest,
+    ConditionValue,
     Decision,
     PolicyDocument,
     PolicyKind,
     denial_message,
     evaluate,
 )
+from strongroom.auth.policy.principals import Caller
+from strongroom.auth.policy.request import lowered_keys
 from strongroom.auth.principal import Principal
 from strongroom.auth.request_context import LazyKeys, condition_context
 from strongroom.context import RequestContext
@@ -163,8 +166,10 @@ def first_denial(
         None if sessions is None else documents_key(sessions),
         None if resource_policy is None else id(resource_policy), resource_policy_required,
     )
-    # Made on the first resource whose decision is not a remembered unconditional Allow (usually none).
+    # Built on the first resource whose decision is not remembered to hold whatever the context (usually
+    # none): the condition keys, and the same lower-cased as evaluation reads them, to match remembered ones.
     context: LazyKeys | None = None
+    lowered: dict[str, ConditionValue] | None = None
     for resource, owner in zip(resources, owners, strict=True):
         key = (*shared_key, resource, owner)
         remembered = decisions.variants(key)
@@ -173,6 +178,13 @@ def first_denial(
             continue
         if context is None:
             context = LazyKeys(functools.partial(condition_context, ctx, principal_tags=user_tags))
+        if decision is None and remembered:
+            if lowered is None:
+                caller = Caller.of(principal.arn, principal.account_id, is_root=is_root, issuer_arn=principal.role_arn)
+                lowered = lowered_keys(context, caller)
+            decision = recall(remembered, lowered)
+            if decision is not None and decision.allowed:
+                continue
         request = AuthorizationRequest(
             principal_arn=principal.arn,
             principal_account=principal.account_id,
@@ -183,8 +195,6 @@ def first_denial(
             resource_account=owner,
             session_issuer_arn=principal.role_arn,
         )
-        if decision is None and remembered:
-            decision = recall(remembered, request.peek)
         if decision is None:
             decision = evaluate(
                 request,

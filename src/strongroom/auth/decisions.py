@@ -23,7 +23,7 @@ taken by other objects while the entry exists.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -36,8 +36,9 @@ CAPACITY = 8192
 VARIANTS = 4
 # Keys that hold something new on every request: a decision that read one is never reused.
 VOLATILE_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
-# Values read beyond this many characters are not kept (a decision on them is not reused).
-MAX_RECORDED_CHARACTERS = 4096
+# Values read beyond this many characters in all are not kept (a decision on them is not reused): with
+# the variants and the capacity, this bounds what the cache holds.
+MAX_RECORDED_CHARACTERS = 1024
 
 DecisionKey = tuple[Hashable, ...]
 # (lower-cased key, fingerprint of what it held), in the order evaluation read them.
@@ -112,9 +113,9 @@ def recorded(reads: Mapping[str, object] | None) -> Reads | None:
     return tuple(out)
 
 
-def matches(reads: Reads, peek: Callable[[str], object]) -> bool:
-    """Whether the request `peek` looks into holds the same thing for every key in `reads`."""
-    return all(fingerprint(peek(key)) == found for key, found in reads)
+def matches(reads: Reads, keys: Mapping[str, object]) -> bool:
+    """Whether the lowered condition keys `keys` hold the same thing for every key in `reads`."""
+    return all(fingerprint(keys.get(key, ABSENT)) == found for key, found in reads)
 
 
 class DecisionCache:
@@ -158,10 +159,11 @@ class DecisionCache:
         return len(self._entries)
 
 
-def recall(variants: Sequence[Variant], peek: Callable[[str], object]) -> Decision | None:
-    """The decision of the first variant whose reads the request `peek` looks into matches."""
+def recall(variants: Sequence[Variant], keys: Mapping[str, object]) -> Decision | None:
+    """The decision of the first variant whose reads the request's lowered condition keys `keys`
+    (`strongroom.auth.policy.request.lowered_keys`) match."""
     for variant in variants:
-        if matches(variant.reads, peek):
+        if matches(variant.reads, keys):
             return variant.decision
     return None
 

@@ -21,9 +21,10 @@ CONDITION_KEYS = "condition_keys"
 class LazyKeys(Mapping[str, ConditionValue]):
     """Condition keys built on first access, then kept.
 
-    Only statements with conditions or policy variables read the keys, and a remembered decision
-    (`strongroom.auth.decisions`) reads none, so most requests never build them. `build` must give
-    the same keys whenever it runs (it reads nothing that changes during the request)."""
+    Only statements with conditions or policy variables read the keys, and a decision remembered
+    for any context (`strongroom.auth.decisions`) reads none, so many requests never build them.
+    `build` must give the same keys whenever it runs (it reads nothing that changes during the
+    request): a remembered decision is matched on the keys it builds."""
 
     __slots__ = ("_build", "_keys")
 

@@ -48,10 +48,6 @@ class ContextReads(Mapping[str, ConditionValue]):
             self.found[key] = value
         return value
 
-    def peek(self, key: str) -> object:
-        """What `key` holds (ABSENT if missing), without recording a read: for comparing requests."""
-        return self._values.get(key, ABSENT)
-
     def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
         value = self._read(key)
         return default if value is ABSENT else value
@@ -72,6 +68,15 @@ class ContextReads(Mapping[str, ConditionValue]):
     def __len__(self) -> int:
         self.listed = True
         return len(self._values)
+
+
+def lowered_keys(context: Mapping[str, ConditionValue], caller: Caller) -> dict[str, ConditionValue]:
+    """The condition keys a request from `caller` with `context` is evaluated on: lower-cased, with
+    aws:PrincipalArn and aws:PrincipalAccount filled in when missing."""
+    lowered = {key.lower(): value for key, value in context.items()}
+    lowered.setdefault("aws:principalarn", caller.issuer_arn or caller.arn)
+    lowered.setdefault("aws:principalaccount", caller.account)
+    return lowered
 
 
 @dataclass(frozen=True)
@@ -110,12 +115,9 @@ class AuthorizationRequest:
 
     @cached_property
     def lowered_context(self) -> ContextReads:
-        """`context` with lower-cased keys, recording what is read; built on first use (statements
-        without conditions or policy variables never read it)."""
-        lowered = {key.lower(): value for key, value in self.context.items()}
-        lowered.setdefault("aws:principalarn", self.caller.issuer_arn or self.principal_arn)
-        lowered.setdefault("aws:principalaccount", self.principal_account)
-        return ContextReads(lowered)
+        """`context` as evaluation reads it (`lowered_keys`), recording what is read; built on first
+        use (statements without conditions or policy variables never read it)."""
+        return ContextReads(lowered_keys(self.context, self.caller))
 
     @property
     def read_context(self) -> bool:
@@ -132,10 +134,6 @@ class AuthorizationRequest:
         if reads is None:
             return {}
         return None if reads.listed else reads.found
-
-    def peek(self, key: str) -> object:
-        """What context key `key` (lower-cased) holds, ABSENT if missing, without recording a read."""
-        return self.lowered_context.peek(key)
 
     @property
     def is_cross_account(self) -> bool:
