@@ -418,3 +418,22 @@ def test_reuse_never_changes_a_decision(
             apply(keys, tags, change)
         caller = Caller(principal, identity_documents, boundary_document, dict(tags))
         caller.decide(dict(keys), resource=resource_arn, resource_policy=resource_document, required=required)
+
+
+def test_several_resources_each_decided_on_their_own_reads() -> None:
+    from strongroom.auth.authorize import first_denial
+
+    team_key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/${{kms:EncryptionContext:team}}"
+    policy = document([allow({"StringEquals": {"kms:EncryptionContext:team": ["blue", "red"]}}, resource=team_key)])
+    caller = Caller(ALICE, (policy,))
+    blue, red = (f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{team}" for team in ("blue", "red"))
+    with mock.patch.object(authorize_module, "_stored_identity", caller._stored):
+        for _ in range(3):
+            for team, refused in (("blue", red), ("red", blue)):
+                found = first_denial(request_context(ALICE, {"kms:EncryptionContext:team": team}), "kms:Decrypt",
+                                     [blue, red], resource_account=ACCOUNT)
+                assert found is not None
+                request, decision = found
+                assert request.resource == refused and decision == Decision("ImplicitDeny", PolicyKind.IDENTITY)
+            assert first_denial(request_context(ALICE, {}), "kms:Decrypt", [blue], resource_account=ACCOUNT)
+    assert len(decisions) == 2

@@ -11,9 +11,10 @@ the same decision, and may reuse it. An evaluation that read no key applies to e
 "The same thing" is exact: same type and same value (a float by its repr, a datetime by its ISO
 text, a list element by element), never Python's looser equality (1 == True == 1.0, -0.0 == 0.0),
 and values of any other type are not compared at all (the decision is not kept). Decisions that
-read keys which change on every request (aws:CurrentTime, aws:EpochTime) are not kept either, and
-each decision key keeps only its few most recent variants, so varying values (aws:SourceIp,
-kms:EncryptionContext:<per-object>) cannot grow the cache or slow lookups.
+read keys which change on every request (aws:CurrentTime, aws:EpochTime) are not kept either
+(aws:TokenIssueTime is one value per session, and is), and each decision key keeps only its few
+most recent variants, so varying values (aws:SourceIp, kms:EncryptionContext:<per-object>) cannot
+grow the cache or slow lookups.
 
 Policies are compared by identity: compiled documents are immutable and shared (a changed policy is
 a new document), and each entry keeps the documents it was decided on alive, so their ids cannot be
