@@ -27,6 +27,8 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     mean_ms: float
+    p90_ms: float = 0.0
+    p999_ms: float = 0.0
 
     @property
     def req_s(self) -> float:
@@ -60,5 +62,7 @@ def run_wrk(endpoint: str, requests_file: Path, settings: LoadSettings) -> LoadR
                 p50_ms=values["p50_us"] / 1000,
                 p99_ms=values["p99_us"] / 1000,
                 mean_ms=values["mean_us"] / 1000,
+                p90_ms=values["p90_us"] / 1000,
+                p999_ms=values["p999_us"] / 1000,
             )
     raise RuntimeError(f"wrk gave no result:\n{completed.stdout}\n{completed.stderr}")

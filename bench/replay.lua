@@ -47,7 +47,9 @@ function done(summary, latency, requests)
    local errors = summary.errors
    io.write(string.format(
       'BENCH_RESULT {"requests": %d, "duration_us": %d, "non_2xx": %d, "connect": %d, "read": %d, ' ..
-      '"write": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "mean_us": %.1f, "max_us": %d}\n',
+      '"write": %d, "timeout": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "p999_us": %d, "mean_us": %.1f, ' ..
+      '"max_us": %d}\n',
       summary.requests, summary.duration, bad, errors.connect, errors.read, errors.write, errors.timeout,
-      latency:percentile(50.0), latency:percentile(99.0), latency.mean, latency.max))
+      latency:percentile(50.0), latency:percentile(90.0), latency:percentile(99.0), latency:percentile(99.9),
+      latency.mean, latency.max))
 end
