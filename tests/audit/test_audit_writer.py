@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,14 @@ class ObservedDatabase:
 
     engine: Engine
     commits: list[int]
+    statements: list[str] = field(default_factory=list)  # SQLite: every statement run, in order
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[ObservedDatabase]:
     engine = create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
     commits: list[int] = []
+    statements: list[str] = []
 
     @event.listens_for(engine, "connect")
     def durable(dbapi_connection: Any, _record: Any) -> None:
@@ -44,6 +46,7 @@ def database(tmp_path: Path) -> Iterator[ObservedDatabase]:
         # Commits as SQLite sees them: an explicit COMMIT, or a write run outside any transaction,
         # which commits by itself (the writer's one-statement batches).
         def observe(statement: str) -> None:
+            statements.append(statement)
             if statement == "COMMIT" or (statement.startswith("INSERT") and not dbapi_connection.in_transaction):
                 commits.append(1)
 
@@ -51,7 +54,7 @@ def database(tmp_path: Path) -> Iterator[ObservedDatabase]:
 
     Base.metadata.create_all(engine)
     commits.clear()
-    yield ObservedDatabase(engine, commits)
+    yield ObservedDatabase(engine, commits, statements)
     engine.dispose()
 
 
@@ -421,3 +424,27 @@ def test_checkpoints_run_between_batches(database: ObservedDatabase, tmp_path: P
     finally:
         connection.close()
     assert stored >= 80
+
+
+def test_the_writer_makes_the_wal_start_over_now_and_then(
+    database: ObservedDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under steady load the PASSIVE checkpoints never catch up with the writer and the WAL would grow
+    without end: every RESTART_EVERY records the writer runs a RESTART checkpoint between batches."""
+    monkeypatch.setattr(writer_module, "RESTART_EVERY", 100)
+
+    async def scenario() -> None:
+        writer = AuditWriter(database)
+        for start in range(0, 450, 50):
+            await asyncio.gather(*(writer.write(make_record(number)) for number in range(start, start + 50)))
+        # The batch connection goes on as before: a batch with a companion is one transaction.
+        await writer.write(make_record(450), [_note_companion("after")])
+        await writer.aclose()
+
+    asyncio.run(scenario())
+    assert database.statements.count("PRAGMA wal_checkpoint(RESTART)") == 4
+    assert count_rows(database) == 451
+    assert _notes(database) == ["after"]
+    with database.engine.connect() as connection:  # and it left the WAL started over, nothing lost
+        busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0 and frames == copied

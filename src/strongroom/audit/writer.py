@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import functools
-import itertools
 import logging
 import os
 import queue
@@ -31,6 +29,8 @@ from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
 from strongroom.audit.record import lookup_username, row_for
+from strongroom.store import multirow
+from strongroom.store.db import SQLITE_BUSY_TIMEOUT_MS
 from strongroom.store.tables import AuditEvent
 
 log = logging.getLogger("strongroom.audit")
@@ -65,24 +65,25 @@ class AuditWriteError(RuntimeError):
     """The audit record could not be committed; the request it describes must fail."""
 
 
-# The raw insert (SQLite), its parameters made by `AuditWriter._sqlite_row`, for any number of rows.
+# The raw insert (SQLite), its parameters made by `AuditWriter._sqlite_row`.
 _SQLITE_INSERT = (
     "INSERT INTO audit_events (event_id, event_time, account_id, region, event_source, event_name, read_only,"
     " username, access_key_id, error_code, record) VALUES "
 )
-_SQLITE_ROW = "(?,?,?,?,?,?,?,?,?,?,?)"
 _SQLITE_ROW_WIDTH = 11
-
-
-@functools.lru_cache(maxsize=128)
-def _sqlite_insert(count: int) -> str:
-    """The INSERT of `count` rows in one statement."""
-    return _SQLITE_INSERT + ",".join([_SQLITE_ROW] * count)
 # SQLite: after this many records, the WAL is copied into the database file (`wal_checkpoint(PASSIVE)`)
 # on a thread of its own (`_Checkpointer`), so that no answer waits for a checkpoint; SQLite's own
 # automatic checkpoint would run inside a commit. About SQLite's default
 # of 1,000 WAL pages, so the WAL stays a few MB and is reused rather than grown.
 CHECKPOINT_EVERY = 2_000
+# Under steady load the PASSIVE checkpoints never catch up with the writer, and SQLite starts the WAL
+# over only once all of it is in the database file: the WAL would grow without end (hundreds of
+# megabytes a minute). So after this many records (~130 MB of WAL with the resource index's writes)
+# the writer itself, between two batches and holding its turn, makes it start over with a RESTART
+# checkpoint: with no batch of its own (or another worker's) to wait for, that only copies what the
+# last PASSIVE one left (~30 ms).
+RESTART_EVERY = 10_000
+RESTART_PATIENCE_MS = 200
 
 
 # A row for the insert: the raw insert's parameters on SQLite, `row_for`'s column values elsewhere.
@@ -180,8 +181,7 @@ class AuditWriter:
         pending: deque[_Entry] = deque()
         closing = False
         connection: Connection | None = None
-        since_checkpoint = 0
-        checkpointer = _Checkpointer(self._database.engine.connect) if self._sqlite else None
+        since_checkpoint = since_restart = 0
         turn: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         path = self._database.engine.url.database if self._sqlite else None
         wal: _WalSync | None = None
@@ -189,6 +189,7 @@ class AuditWriter:
             wal = _WalSync(path)
             if self._take_turns:
                 turn = _WriterTurns(path)
+        checkpointer = _Checkpointer(self._database.engine.connect) if self._sqlite else None
         try:
             while True:
                 if not pending and not closing:
@@ -228,9 +229,14 @@ class AuditWriter:
                 else:
                     _settle(batch)
                     since_checkpoint += count
+                    since_restart += count
                     if checkpointer is not None and since_checkpoint >= CHECKPOINT_EVERY:
                         since_checkpoint = 0
                         checkpointer.request()
+                    if wal is not None and since_restart >= RESTART_EVERY:
+                        since_restart = 0
+                        with turn:
+                            _restart(connection)
         finally:
             if connection is not None:
                 with contextlib.suppress(Exception):
@@ -309,20 +315,12 @@ class AuditWriter:
     def _insert_sqlite(
         connection: Connection, rows: Sequence[tuple[Any, ...]], companions: Sequence[Companion]
     ) -> None:
-        """The rows in as few statements as SQLite's limit on bound values allows (one, in practice),
-        through the driver with the rows bound already (no SQL compiled, no parameter processing).
-
-        The driver lets go of the GIL for every statement it runs, and must then win it back from the
-        event loop's thread, which can take up to the interpreter's switch interval (5 ms) each time:
-        a statement per row made a batch wait for that once per row. Without companions, the one
-        statement is also its own transaction (autocommit), so insert and commit are a single step."""
+        """The rows in as few statements as SQLite allows (one, in practice; see `strongroom.store.multirow`).
+        Without companions, the one statement is also its own transaction (autocommit), so insert and
+        commit are a single step."""
         driver = connection.connection.dbapi_connection
         assert isinstance(driver, sqlite3.Connection)
-        per_statement = max(1, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _SQLITE_ROW_WIDTH)
-        statements = [
-            (_sqlite_insert(len(chunk)), list(itertools.chain.from_iterable(chunk)))
-            for chunk in (rows[start : start + per_statement] for start in range(0, len(rows), per_statement))
-        ]
+        statements = multirow.statements(driver, _SQLITE_INSERT, _SQLITE_ROW_WIDTH, rows)
         if len(statements) == 1 and not companions:
             isolation_level = driver.isolation_level
             driver.isolation_level = None  # autocommit: the INSERT commits itself, durably
@@ -446,7 +444,8 @@ class _Checkpointer:
     committing batches meanwhile: a checkpoint (pages copied, the database file synced) takes tens
     to hundreds of milliseconds, which every request in flight would otherwise wait for. PASSIVE
     checkpoints wait for no reader or writer; one asked for while another runs is merged into it.
-    Closing runs a last one."""
+    Closing runs a last one. (The writer itself makes the WAL start over now and then: see
+    `RESTART_EVERY`.)"""
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -472,7 +471,7 @@ class _Checkpointer:
                 try:
                     if connection is None:
                         connection = self._connect()
-                    _checkpoint(connection)
+                    _checkpoint(connection, "PASSIVE")
                 except Exception as exc:  # the next request tries again, on a fresh connection
                     log.warning("WAL checkpoint failed: %s", _without_parameters(exc))
                     if connection is not None:
@@ -487,11 +486,24 @@ class _Checkpointer:
                     connection.close()
 
 
-def _checkpoint(connection: Connection) -> None:
-    """Copy the WAL into the database file without waiting for readers or writers; a checkpoint that
-    cannot finish now is completed by a later one."""
+def _restart(connection: Connection) -> None:
+    """A RESTART checkpoint on the batch connection, waiting at most `RESTART_PATIENCE_MS` for readers
+    and writers (the batches behind it wait too): one that cannot finish then is tried again later."""
+    driver = connection.connection.dbapi_connection  # not through SQLAlchemy: no transaction left begun
+    assert isinstance(driver, sqlite3.Connection)
+    driver.execute(f"PRAGMA busy_timeout={RESTART_PATIENCE_MS}").close()
     try:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        _checkpoint(connection, "RESTART")
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}").close()
+
+
+def _checkpoint(connection: Connection, mode: str) -> None:
+    """Copy the WAL into the database file (PASSIVE: without waiting for readers or writers; RESTART:
+    all of it, then the WAL starts over); a checkpoint that cannot finish now is completed by a later
+    one."""
+    try:
+        connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").fetchall()
         connection.commit()
     except DBAPIError as exc:
         log.warning("WAL checkpoint failed: %s", _without_parameters(exc))
