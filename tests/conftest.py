@@ -1,16 +1,20 @@
-"""Shared fixtures: fresh PostgreSQL databases on the server named by STRONGROOM_TEST_POSTGRES_URL."""
+"""Shared fixtures: fresh PostgreSQL databases on the server named by STRONGROOM_TEST_POSTGRES_URL, and a
+migrated SQLite store."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from strongroom.store.db import Database
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -70,3 +74,12 @@ def postgres_url(postgres_databases: PostgresDatabases) -> Iterator[str]:
     url = postgres_databases.create()
     yield url
     postgres_databases.drop(url)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite store (the tests of one area may define their own `database` instead)."""
+    database = Database(f"sqlite:///{tmp_path / 'strongroom.db'}")
+    database.migrate()
+    yield database
+    database.dispose()

@@ -15,6 +15,12 @@ REGION = "us-east-1"
 MANAGE = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
 
 
+def no_key_policy_allows(caller: str, key_arn: str) -> str:
+    """AWS's refusal of kms:Encrypt when no statement of the key policy allows the caller."""
+    return (f"User: {caller} is not authorized to perform: kms:Encrypt on resource: {key_arn} "
+            "because no resource-based policy allows the kms:Encrypt action")
+
+
 def key_policy(*statements: dict[str, Any]) -> str:
     admin = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": MANAGE, "Resource": "*"}
     return json.dumps({"Version": "2012-10-17", "Statement": [admin, *statements]})
@@ -54,8 +60,7 @@ def test_an_encryption_context_alternating_between_allowed_and_refused(server: A
         {"Sid": "NoRed", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
          "Condition": {"StringEqualsIgnoreCase": {"kms:EncryptionContext:team": "red"}}},
     ))["KeyMetadata"]
-    implicit = (f"User: {ROOT} is not authorized to perform: kms:Encrypt on resource: {key['Arn']} "
-                "because no resource-based policy allows the kms:Encrypt action")
+    implicit = no_key_policy_allows(ROOT, key["Arn"])
     explicit = (f"User: {ROOT} is not authorized to perform: kms:Encrypt on resource: {key['Arn']} "
                 "with an explicit deny in a resource-based policy")
     for _ in range(3):
@@ -83,9 +88,7 @@ def test_a_user_and_the_root_on_one_condition(server: Any, kms: Any) -> None:
     ))["KeyMetadata"]
     for _ in range(3):
         assert as_user.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["KeyId"] == key["Arn"]
-        assert denied(kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x") == (
-            f"User: {ROOT} is not authorized to perform: kms:Encrypt on resource: {key['Arn']} "
-            "because no resource-based policy allows the kms:Encrypt action")
+        assert denied(kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x") == no_key_policy_allows(ROOT, key["Arn"])
 
 
 def test_a_key_usable_only_through_ssm_alternating_with_direct_calls(server: Any, ssm: Any) -> None:
@@ -106,9 +109,8 @@ def test_a_key_usable_only_through_ssm_alternating_with_direct_calls(server: Any
     for _ in range(3):
         got = as_user_ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
         assert got == "via ssm"
-        assert denied(as_user_kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x") == (
-            f"User: {user_arn} is not authorized to perform: kms:Encrypt on resource: {key['Arn']} "
-            "because no resource-based policy allows the kms:Encrypt action")
+        assert denied(as_user_kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x") == no_key_policy_allows(
+            user_arn, key["Arn"])
     # The root of the account is not named by the key policy: through SSM or not, it may not use the key.
     assert ssm.get_parameter(Name=parameter)["Parameter"]["Type"] == "SecureString"
     for _ in range(2):
@@ -130,9 +132,7 @@ def test_the_managed_keys_through_their_service_and_directly(server: Any, ssm: A
         assert sm.get_secret_value(SecretId=secret)["SecretString"] == "s"
         for alias in ("alias/aws/ssm", "alias/aws/secretsmanager"):
             arn = kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
-            assert denied(kms.encrypt, KeyId=alias, Plaintext=b"x") == (
-                f"User: {ROOT} is not authorized to perform: kms:Encrypt on resource: {arn} "
-                "because no resource-based policy allows the kms:Encrypt action")
+            assert denied(kms.encrypt, KeyId=alias, Plaintext=b"x") == no_key_policy_allows(ROOT, arn)
 
 
 def test_a_secret_policy_on_a_principal_tag(server: Any, sm: Any) -> None:

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from strongroom.store.db import Database
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'store.db'}")
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def _bump(database: Database) -> None:
