@@ -84,3 +84,60 @@ def test_unsettled_events_wait(database: Database) -> None:
     with database.session() as session:
         assert resource_index.watermark(session) == 0
         assert session.scalar(select(func.count()).select_from(CloudTrailEventResource)) == 0
+
+
+# Resources as records may hold them; the index must name each as `resources_of` does, which is how
+# lookups read the events the index does not hold yet.
+_ODD_RESOURCES: list[object] = [
+    None,
+    [],
+    [{"type": "AWS::KMS::Key", "ARN": KEY.format(number=1)}, {"type": "AWS::KMS::Key", "ARN": KEY.format(number=1)}],
+    [{"type": "AWS::KMS::Key", "ARN": KEY.format(number=2)},
+     {"type": "AWS::KMS::Alias", "ARN": "arn:aws:kms:us-east-1:111122223333:alias/app/one"}],
+    [{"type": "AWS::SSM::Parameter", "ARN": "arn:aws:ssm:us-east-1:111122223333:parameter/a/b/c"}],
+    [{"type": "AWS::SecretsManager::Secret", "ARN": "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf"}],
+    [{"type": "AWS::KMS::Key"}, {"ARN": KEY.format(number=3)}, {"type": "", "ARN": KEY.format(number=4)}],
+    [{"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::bucket-one"}, "not a resource", 7],
+    [{"type": "AWS::Test::Thing", "ARN": "thing/"}],
+]
+
+
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_index_names_resources_as_lookups_of_recent_events_do(request: pytest.FixtureRequest,
+                                                                  store: str) -> None:
+    database: Database = request.getfixturevalue("database") if store == "sqlite" else Database(
+        request.getfixturevalue("postgres_url"))
+    try:
+        if store == "postgres":
+            database.migrate()
+        settled = datetime.now(UTC) - timedelta(minutes=5)
+        records = []
+        for number, resources in enumerate(_ODD_RESOURCES):
+            record = _record(number, settled)
+            record.pop("resources", None)
+            if resources is not None:
+                record["resources"] = resources
+            records.append(record)
+        with database.engine.begin() as connection:
+            connection.execute(insert(AuditEvent), [row_for(record) for record in records])
+        while resource_index.index_batch(database, datetime.now(UTC) - resource_index.SETTLE):
+            pass
+        with database.session() as session:
+            by_event = dict(zip(session.execute(select(AuditEvent.event_id).order_by(AuditEvent.seq)).scalars(),
+                                session.execute(select(AuditEvent.seq).order_by(AuditEvent.seq)).scalars(),
+                                strict=True))
+            indexed = session.execute(select(
+                CloudTrailEventResource.seq, CloudTrailEventResource.resource_type,
+                CloudTrailEventResource.resource_name, CloudTrailEventResource.account_id,
+                CloudTrailEventResource.region)).all()
+        expected = sorted(
+            (by_event[str(record["eventID"])], kind, name, "111122223333", "us-east-1")
+            for record in records
+            for kind, name in resource_index.resources_of(record)
+        )
+        assert sorted(tuple(row) for row in indexed) == expected
+        assert ("AWS::KMS::Alias", "one") in {(kind, name) for _seq, kind, name, *_rest in expected}
+        assert ("AWS::S3::Bucket", "bucket-one") in {(kind, name) for _seq, kind, name, *_rest in expected}
+    finally:
+        if store == "postgres":
+            database.dispose()
