@@ -1,6 +1,6 @@
 """A request's way to the store: the server's runtime, one database transaction, for the services
-whose operations need nothing more around them (IAM adds its ConcurrentModification answer), and
-the store's cache revisions as the request first read them."""
+whose operations need nothing more around them (IAM adds its ConcurrentModification answer), a
+connection for plain reads, and the store's cache revisions as the request first read them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
@@ -25,6 +26,13 @@ def runtime_of(ctx: RequestContext) -> Runtime:
 def transaction(ctx: RequestContext) -> Iterator[Session]:
     with runtime_of(ctx).database.session() as session:
         yield session
+
+
+@contextlib.contextmanager
+def reading(ctx: RequestContext) -> Iterator[Connection]:
+    """A connection for a few reads by statements built once, outside any ORM session."""
+    with runtime_of(ctx).database.engine.connect() as connection:
+        yield connection
 
 
 _REVISIONS = "store.cache_revisions"

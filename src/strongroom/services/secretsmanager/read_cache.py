@@ -21,17 +21,15 @@ authorizer decided on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Row, bindparam, select
 
 from strongroom.context import RequestContext
-from strongroom.services.request_store import request_revision
-from strongroom.services.secretsmanager.store import day_of, runtime_of, secret_lookups
+from strongroom.services.request_store import reading, request_revision
+from strongroom.services.secretsmanager.store import day_of, secret_lookups
 from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
 from strongroom.store.revision_cache import RevisionCache
 
@@ -99,15 +97,9 @@ _VERSIONS_OF = select(*_VERSION_COLUMNS).where(SmSecretVersion.secret_arn == bin
 )
 
 
-@contextmanager
-def _reading(ctx: RequestContext) -> Iterator[Connection]:
-    with runtime_of(ctx).database.engine.connect() as connection:
-        yield connection
-
-
 def read_secret(ctx: RequestContext, secret_id: str) -> StoredSecret | None:
     """The secret `secret_id` names, read from the store (as `store.find_secret` finds it, deleted or not)."""
-    with _reading(ctx) as connection:
+    with reading(ctx) as connection:
         for lookup in secret_lookups(ctx, secret_id):
             if isinstance(lookup, str):
                 row = connection.execute(_SECRET_BY_ARN, {"arn": lookup}).first()
@@ -121,14 +113,14 @@ def read_secret(ctx: RequestContext, secret_id: str) -> StoredSecret | None:
 
 
 def read_version(ctx: RequestContext, secret_arn: str, version_id: str) -> StoredVersion | None:
-    with _reading(ctx) as connection:
+    with reading(ctx) as connection:
         row = connection.execute(_VERSION_BY_ID, {"arn": secret_arn, "version_id": version_id}).first()
     return StoredVersion.of(row) if row is not None else None
 
 
 def read_versions(ctx: RequestContext, secret_arn: str) -> list[StoredVersion]:
     """The secret's versions, newest first."""
-    with _reading(ctx) as connection:
+    with reading(ctx) as connection:
         rows = connection.execute(_VERSIONS_OF, {"arn": secret_arn}).all()
     return [StoredVersion.of(row) for row in rows]
 

@@ -15,8 +15,6 @@ the store each time and answer as they always did.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +26,7 @@ from strongroom.errors import ServiceError
 from strongroom.services.request_store import request_revision
 from strongroom.services.ssm import secure
 from strongroom.services.ssm.names import Reference, parameter_arn_in
-from strongroom.services.ssm.store import aware, not_found, runtime_of, version_not_found
+from strongroom.services.ssm.store import aware, not_found, version_not_found
 from strongroom.services.ssm.tables import SsmParameter, SsmParameterLabel, SsmParameterVersion
 from strongroom.store.revision_cache import RevisionCache
 
@@ -83,13 +81,6 @@ _VERSION = select(
     SsmParameterVersion.type, SsmParameterVersion.version, SsmParameterVersion.data_type,
     SsmParameterVersion.modified_at, SsmParameterVersion.value, SsmParameterVersion.sealed_value,
 ).where(*_of_parameter(SsmParameterVersion), SsmParameterVersion.version == bindparam("version"))
-
-
-@contextmanager
-def reading(ctx: RequestContext) -> Iterator[Connection]:
-    """A connection for a few reads outside any ORM session."""
-    with runtime_of(ctx).database.engine.connect() as connection:
-        yield connection
 
 
 def find_version(connection: Connection, ctx: RequestContext, reference: Reference) -> StoredVersion:

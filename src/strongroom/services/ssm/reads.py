@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.services.request_store import reading
 from strongroom.services.ssm import policies, secure
 from strongroom.services.ssm.names import Reference, parameter_arn_in, parse_reference
 from strongroom.services.ssm.plugin import note_parameter, parameter_resource, parameters_resource, service
@@ -24,7 +25,6 @@ from strongroom.services.ssm.read_cache import (
     find_version,
     keep_version,
     lookup_of,
-    reading,
 )
 from strongroom.services.ssm.store import (
     decode_token,
