@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Hashable, Mapping, Sequence
 
-from strongroom.auth.decisions import decisions, documents_key, recall, recorded
+from strongroom.auth.decisions import decisions, documents_key, for_any_context, recall, recorded
 from strongroom.auth.policy import (
     AuthorizationRequest,
     ConditionValue,
@@ -173,7 +173,7 @@ def first_denial(
     for resource, owner in zip(resources, owners, strict=True):
         key = (*shared_key, resource, owner)
         remembered = decisions.variants(key)
-        decision = remembered[0].decision if remembered and not remembered[0].reads else None
+        decision = for_any_context(remembered)
         if decision is not None and decision.allowed:
             continue
         if context is None:

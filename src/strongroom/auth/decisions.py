@@ -133,8 +133,7 @@ class DecisionCache:
 
     def get(self, key: DecisionKey) -> Decision | None:
         """The decision under `key` that holds whatever the context, if one is remembered."""
-        variants = self.variants(key)
-        return variants[0].decision if variants and not variants[0].reads else None
+        return for_any_context(self.variants(key))
 
     def put(self, key: DecisionKey, decision: Decision, documents: object, reads: Reads = ()) -> None:
         """Remember `decision`, made on `reads`; `documents` holds every policy document whose id is in `key`."""
@@ -158,6 +157,12 @@ class DecisionCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def for_any_context(variants: Sequence[Variant]) -> Decision | None:
+    """The decision among `variants` that read no condition key, and so holds for every context (a
+    decision key keeps only that one when there is one)."""
+    return variants[0].decision if variants and not variants[0].reads else None
 
 
 def recall(variants: Sequence[Variant], keys: Mapping[str, object]) -> Decision | None:
