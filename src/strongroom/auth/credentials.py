@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.auth.principal import Principal
 from strongroom.barrier import Barrier
+from strongroom.lru import remember
 from strongroom.store.db import Database
 from strongroom.store.tables import AccessKey
 
@@ -171,7 +172,5 @@ class CredentialStore:
         if self._cache_size <= 0:
             return
         with self._lock:
-            self._cache[access_key_id] = (time.monotonic() + self._cache_ttl, principal, secret)
-            self._cache.move_to_end(access_key_id)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            remember(self._cache, access_key_id, (time.monotonic() + self._cache_ttl, principal, secret),
+                     self._cache_size)

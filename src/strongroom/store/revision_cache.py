@@ -12,6 +12,8 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
+from strongroom.lru import remember
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -43,10 +45,7 @@ class RevisionCache(Generic[K, V]):
                 self._revision = revision
             elif revision < self._revision:
                 return  # read before a change this cache has already seen
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            remember(self._entries, key, value, self._capacity)
 
     def clear(self) -> None:
         with self._lock:

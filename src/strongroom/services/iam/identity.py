@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.auth.policy import PolicyDocument, PolicyKind
 from strongroom.auth.principal import Principal
+from strongroom.lru import remember
 from strongroom.services.iam.naming import parse_entity_arn
 from strongroom.services.iam.queries import find_role
 from strongroom.services.iam.shapes import role_arn
@@ -62,10 +63,7 @@ class DocumentCache:
 
     def put(self, key: CacheKey, document: PolicyDocument) -> None:
         with self._lock:
-            self._entries[key] = document
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            remember(self._entries, key, document, self._capacity)
 
 
 _documents = DocumentCache()

@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 from strongroom.auth.policy import PolicyDocument, PolicyKind
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.lru import remember, touch
 from strongroom.services.kms.store import (
     CURRENT,
     alias_arn,
     forget_material,
     key_arn,
     parse_reference,
-    touch,
     transaction,
 )
 from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsKeyMaterial, KmsTag
@@ -158,16 +158,9 @@ class KeyCache:
                 # Loaded under a revision that has moved on (or not yet been seen): not kept.
                 return
             name = (key.account_id, key.region, key.key_id)
-            keys, aliases = generation.keys, generation.aliases
-            keys[name] = facts
-            keys.move_to_end(name)
-            while len(keys) > self._capacity:
-                keys.popitem(last=False)
+            remember(generation.keys, name, facts, self._capacity)
             if alias is not None:
-                aliases[alias] = key.key_id
-                aliases.move_to_end(alias)
-                while len(aliases) > self._capacity:
-                    aliases.popitem(last=False)
+                remember(generation.aliases, alias, key.key_id, self._capacity)
 
     def clear(self) -> None:
         with self._lock:

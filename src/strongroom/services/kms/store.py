@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.lru import remember, touch
 from strongroom.regions import arn
 from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsKeyMaterial
 from strongroom.services.request_store import runtime_of as runtime_of
@@ -135,14 +136,6 @@ def _locator(name: tuple[str, str, str, str]) -> str:
     return "kms/" + "/".join(name)
 
 
-def touch(entries: OrderedDict[Any, Any], name: Any) -> None:
-    """Mark an entry of a least-recently-used cache as just used, unless a writer has just evicted it."""
-    try:  # noqa: SIM105 - contextlib.suppress costs a context manager on every cache hit
-        entries.move_to_end(name)
-    except KeyError:
-        pass
-
-
 class MaterialCache:
     """Unsealed key material, bounded, least recently used first out.
 
@@ -165,10 +158,7 @@ class MaterialCache:
 
     def put(self, name: tuple[str, str, str, str], material: bytes) -> None:
         with self._lock:
-            self._entries[name] = material
-            self._entries.move_to_end(name)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            remember(self._entries, name, material, self._capacity)
 
     def forget_key(self, account_id: str, region: str, key_id: str) -> None:
         with self._lock:
