@@ -17,7 +17,6 @@ from strongroom.context import RequestContext
 CONDITION_KEYS = "condition_keys"
 
 
-
 class LazyKeys(Mapping[str, ConditionValue]):
     """Condition keys built on first access, then kept.
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from strongroom.admin.routes import ADMIN_PREFIX
 from strongroom.app import Receive, Scope, Send, StrongroomApp, answer_asgi
@@ -42,8 +43,7 @@ class DeveloperApp:
         """`StrongroomApp.respond`, with the aliases and resets above."""
         alias = ALIASES.get(request.path.rstrip("/"))
         if alias is not None:
-            request = HttpRequest(request.method, alias, request.query_string, request.headers, request.body,
-                                  request.received)
+            request = dataclasses.replace(request, path=alias)
         elif self.runtime.settings.reset_enabled and not request.path.startswith(ADMIN_PREFIX):
             await self._follow_resets()
         return await self.app.respond(request, source_ip)

@@ -20,8 +20,7 @@ down_revision: str | None = "0014"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-ACCESS_COLUMN = "last_accessed_at"
-# Every other column of each table, as of this migration.
+# Every column of each table but last_accessed_at, as of this migration.
 COLUMNS = {
     "sm_secrets": (
         "account_id", "region", "name", "arn", "description", "kms_key_id", "secret_type", "tags", "policy",
