@@ -119,10 +119,11 @@ _SQLITE_RESOURCES = (
     " e.event_time FROM audit_events AS e, json_each(e.record, '$.resources') AS r"
     " WHERE e.seq > ? AND e.seq <= ? AND r.type = 'object' ORDER BY e.seq, r.id"
 )
+# Each record is parsed once (the lateral `listed`), as json_each does on SQLite.
 _POSTGRES_RESOURCES = text(
     "SELECT e.seq, r.value ->> 'type', r.value ->> 'ARN', e.account_id, e.region, e.event_time"
-    " FROM audit_events AS e CROSS JOIN LATERAL jsonb_array_elements(CASE"
-    " WHEN jsonb_typeof(e.record::jsonb -> 'resources') = 'array' THEN e.record::jsonb -> 'resources'"
+    " FROM audit_events AS e CROSS JOIN LATERAL (SELECT e.record::jsonb -> 'resources' AS list) AS listed"
+    " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(listed.list) = 'array' THEN listed.list"
     " ELSE '[]'::jsonb END) WITH ORDINALITY AS r(value, position)"
     " WHERE e.seq > :after AND e.seq <= :upto AND jsonb_typeof(r.value) = 'object' ORDER BY e.seq, r.position"
 )
@@ -147,13 +148,14 @@ def _resources(session: Session, after: int, upto: int) -> list[tuple[Any, ...]]
             current, pairs = seq, []
         start = len(pairs)
         _add_names(pairs, kind, resource_arn)
-        rows.extend((seq, kind[:128], name[:2048], account_id, region, event_time) for kind, name in pairs[start:])
+        rows.extend((seq, resource_type[:128], name[:2048], account_id, region, event_time)
+                    for resource_type, name in pairs[start:])
     return rows
 
 
-_INSERT = ("INSERT INTO cloudtrail_event_resources (seq, resource_type, resource_name, account_id, region,"
-           " event_time) VALUES ")
+# The order of `_resources`' rows.
 _COLUMNS = ("seq", "resource_type", "resource_name", "account_id", "region", "event_time")
+_INSERT = f"INSERT INTO cloudtrail_event_resources ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608 (constants)
 
 
 def _insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
