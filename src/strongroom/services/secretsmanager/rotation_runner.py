@@ -26,6 +26,7 @@ from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.events.emit import emit
 from strongroom.services.secretsmanager import postgres_rotator, replication
+from strongroom.services.secretsmanager.envelope import open_value
 from strongroom.services.secretsmanager.functions import StepFailed, checked_function, invoke_endpoint
 from strongroom.services.secretsmanager.plugin import service
 from strongroom.services.secretsmanager.schedules import next_rotation
@@ -39,8 +40,8 @@ from strongroom.services.secretsmanager.store import (
     versions_of,
 )
 from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
-from strongroom.services.secretsmanager.value_ops import chosen_version
-from strongroom.services.secretsmanager.versions import SecretValue, add_version, move_stage, read_version
+from strongroom.services.secretsmanager.value_ops import stored_version
+from strongroom.services.secretsmanager.versions import SecretValue, add_version, move_stage
 from strongroom.wire.http import HttpRequest
 
 if TYPE_CHECKING:
@@ -74,13 +75,14 @@ class SecretAccess:
     def value(self, *, stage: str | None = None, version_id: str | None = None) -> str | None:
         with transaction(self.ctx) as session:
             secret = secret_for(session, self.ctx, self.arn)
-            try:
-                version = chosen_version(session, secret, version_id, stage)
-            except ServiceError:
-                return None
-            session.expunge_all()
-        value = read_version(self.ctx, secret, version)
-        return value.data.decode() if value.kind == "string" else None
+            account_id, region, arn = secret.account_id, secret.region, secret.arn
+        try:
+            version = stored_version(self.ctx, arn, version_id, stage)
+        except ServiceError:
+            return None
+        data = open_value(self.ctx, account_id=account_id, region=region, secret_arn=arn,
+                          version_id=version.version_id, sealed=version.sealed_value)
+        return data.decode() if version.value_kind == "string" else None
 
     def put_pending(self, version_id: str, text: str) -> None:
         add_version(self.ctx, self.arn, version_id, SecretValue("string", text.encode()), [PENDING])

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.secretsmanager import access, read_cache, replication
@@ -47,25 +45,10 @@ def _stage_not_found(stage: str) -> ServiceError:
     )
 
 
-def chosen_version(session: Session, secret: SmSecret, version_id: str | None, stage: str | None) -> SmSecretVersion:
-    """The version GetSecretValue answers for (VersionId and/or VersionStage, default AWSCURRENT)."""
-    if version_id is not None:
-        version = session.get(SmSecretVersion, (secret.arn, version_id))
-        if version is None:
-            raise _version_not_found(version_id)
-        if stage is not None and stage not in stages_of(version):
-            raise invalid_request(STAGE_NOT_ON_VERSION_TEXT)
-        return version
-    label = stage or CURRENT
-    found = version_with_stage(versions_of(session, secret.arn), label)
-    if found is None:
-        raise _stage_not_found(label)
-    return found
-
-
 def stored_version(ctx: RequestContext, secret_arn: str, version_id: str | None,
                    stage: str | None) -> read_cache.StoredVersion:
-    """As `chosen_version` chooses, read from the store as plain values."""
+    """The version GetSecretValue answers for (VersionId and/or VersionStage, default AWSCURRENT), read
+    from the store as plain values; AWS's error when there is none."""
     if version_id is not None:
         version = read_cache.read_version(ctx, secret_arn, version_id)
         if version is None:
@@ -191,4 +174,4 @@ def list_secret_version_ids(ctx: RequestContext, params: dict[str, Any]) -> dict
                 "ARN": secret.arn, "Name": secret.name}
 
 
-__all__ = ["chosen_version", "new_token", "secret_value"]
+__all__ = ["new_token", "secret_value", "stored_version"]
