@@ -66,9 +66,6 @@ class GrantAsk(NamedTuple):
     new_constraints: Mapping[str, Mapping[str, str]] | None = None
 
 
-load_facts = key_facts
-
-
 def key_for_ciphertext(session: Session, ctx: RequestContext, key_id: str) -> KmsKey | None:
     """The key a symmetric ciphertext names, in the caller's region: its own account's first, else another's."""
     own = session.get(KmsKey, (ctx.account_id, ctx.region, key_id))
@@ -340,7 +337,7 @@ def _grant_op(action: str) -> str:
 def _ciphertext_facts(ctx: RequestContext, params: Mapping[str, Any], member: str) -> KeyFacts | None:
     """The key named by `member`, else the key the symmetric ciphertext names (None when unreadable)."""
     if params.get(member) is not None:
-        return load_facts(ctx, params[member], aliases=True)
+        return key_facts(ctx, params[member], aliases=True)
     try:
         header = crypto.read_header(params["CiphertextBlob"])
     except ServiceError:
@@ -386,7 +383,7 @@ def _re_encrypt(ctx: RequestContext, _operation: Operation, params: dict[str, An
     alias = _request_alias(params.get("DestinationKeyId"))
     if alias:
         destination_keys["kms:RequestAlias"] = alias
-    destination = load_facts(ctx, params["DestinationKeyId"], aliases=True)
+    destination = key_facts(ctx, params["DestinationKeyId"], aliases=True)
     authorize_key(ctx, "kms:ReEncryptTo", destination, destination_keys,
                   GrantAsk("ReEncryptTo", destination_context))
 
@@ -398,7 +395,7 @@ def _alias_keys(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Condit
 def _create_alias(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
     keys = _alias_keys(ctx, params)
     _iam_only(ctx, operation.action, keys, alias_arn(ctx.region, ctx.account_id, params["AliasName"]))
-    authorize_key(ctx, operation.action, load_facts(ctx, params["TargetKeyId"], aliases=False), keys)
+    authorize_key(ctx, operation.action, key_facts(ctx, params["TargetKeyId"], aliases=False), keys)
 
 
 def _current_alias_target(ctx: RequestContext, name: str) -> KeyFacts | None:
@@ -425,7 +422,7 @@ def _delete_alias(ctx: RequestContext, operation: Operation, params: dict[str, A
 
 def _create_grant(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
     check_tokens(ctx, params.get("GrantTokens"))
-    facts = load_facts(ctx, params["KeyId"], aliases=False)
+    facts = key_facts(ctx, params["KeyId"], aliases=False)
     ask = GrantAsk("CreateGrant", new_operations=list(params.get("Operations") or []),
                    new_constraints=params.get("Constraints") or None)
     authorize_key(ctx, operation.action, facts, request_keys(ctx, "CreateGrant", params), ask)
@@ -433,14 +430,14 @@ def _create_grant(ctx: RequestContext, operation: Operation, params: dict[str, A
 
 def _replicate_key(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
     keys = request_keys(ctx, "ReplicateKey", params)
-    authorize_key(ctx, operation.action, load_facts(ctx, params["KeyId"], aliases=False), keys)
+    authorize_key(ctx, operation.action, key_facts(ctx, params["KeyId"], aliases=False), keys)
     # The replica is a new key in its region: creating it is the caller's IAM's to allow.
     _iam_only(ctx, "kms:CreateKey", keys)
 
 
 def _update_primary_region(ctx: RequestContext, operation: Operation, params: dict[str, Any]) -> None:
     keys = request_keys(ctx, "UpdatePrimaryRegion", params)
-    facts = load_facts(ctx, params["KeyId"], aliases=False)
+    facts = key_facts(ctx, params["KeyId"], aliases=False)
     authorize_key(ctx, operation.action, facts, keys)
     with transaction(ctx) as session:
         other = session.get(KmsKey, (facts.key.account_id, params["PrimaryRegion"], facts.key.key_id))
@@ -483,5 +480,5 @@ def authorize_kms_request(ctx: RequestContext, operation: Operation, params: dic
     if name in IAM_ONLY or params.get("KeyId") is None:
         _iam_only(ctx, operation.action, request_keys(ctx, name, params))
         return
-    facts = load_facts(ctx, params["KeyId"], aliases=name in ALIAS_OPERATIONS)
+    facts = key_facts(ctx, params["KeyId"], aliases=name in ALIAS_OPERATIONS)
     _authorize_request_on_key(ctx, operation.action, name, facts, params)
