@@ -77,9 +77,18 @@ def postgres_url(postgres_databases: PostgresDatabases) -> Iterator[str]:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    """A migrated SQLite store (the tests of one area may define their own `database` instead)."""
-    database = Database(f"sqlite:///{tmp_path / 'strongroom.db'}")
+def data_dir(tmp_path: Path) -> Path:
+    """A data dir as the server makes it (mode 0700)."""
+    path = tmp_path / "data"
+    path.mkdir(mode=0o700)
+    return path
+
+
+@pytest.fixture
+def database(data_dir: Path) -> Iterator[Database]:
+    """A migrated SQLite store in `data_dir`, where the server keeps it (the tests of one area may
+    define their own `database` instead)."""
+    database = Database(f"sqlite:///{data_dir / 'strongroom.db'}")
     database.migrate()
     yield database
     database.dispose()
