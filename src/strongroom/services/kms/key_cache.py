@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.auth.policy import PolicyDocument, PolicyKind
+from strongroom.auth.policy.binding import loaded_bindings
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.lru import remember, touch
@@ -43,6 +44,13 @@ MAX_POLICY_CHARACTERS = 32768
 REVISION = "kms"
 # Per-request memo of what was read, so the handler sees what the authorizer decided on.
 _REQUEST_MEMO = "kms.key_facts"
+
+
+def key_policy_document(text: str, stored_principals: str | None) -> PolicyDocument:
+    """A saved key policy as evaluation weighs it, its principals bound as they were saved."""
+    return PolicyDocument.parse(
+        text, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS, bindings=loaded_bindings(stored_principals)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +77,10 @@ class KeyFacts:
         return self.key.arn
 
     def policy(self) -> PolicyDocument:
-        # Compiled documents are cached by text; the stored text was validated when it was set.
+        # Compiled documents are cached by text and bindings; the stored text was validated when it was set.
         document: PolicyDocument | None = self.derived.get("policy")
         if document is None:
-            document = self.derived["policy"] = PolicyDocument.parse(
-                self.key.policy, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS
-            )
+            document = self.derived["policy"] = key_policy_document(self.key.policy, self.key.policy_principals)
         return document
 
     def current_material(self) -> MaterialRef | None:
