@@ -27,7 +27,7 @@ from strongroom.context import RequestContext
 from strongroom.errors import InternalFailure, NotImplementedOperation, ServiceError
 from strongroom.runtime import Runtime
 from strongroom.services.base import Operation, Service
-from strongroom.store.request_transaction import RequestTransaction, watch_conflicts
+from strongroom.store.request_transaction import RequestTransaction, is_busy, watch_conflicts
 from strongroom.wire.http import HttpRequest, HttpResponse
 from strongroom.wire.parse import parse_request
 from strongroom.wire.serialize import serialize_error, serialize_response
@@ -223,10 +223,13 @@ class RequestPipeline:
                 output = operation.handler(ctx, params)
             except ServiceError as raised:
                 error = raised
-            except Exception:
-                if not unit.conflicted:
-                    log.exception("request %s failed", ctx.request_id)
+            except Exception as exc:
                 error = InternalFailure()
+                if is_busy(exc):
+                    log.warning("request %s waited too long for the store's write lock", ctx.request_id)
+                    error = _throttled()
+                elif not unit.conflicted:
+                    log.exception("request %s failed", ctx.request_id)
             try:
                 if unit.conflicted:
                     unit.close()
@@ -241,7 +244,7 @@ class RequestPipeline:
             finally:
                 ctx.store_transaction = None
             return
-        outcome.output, outcome.error = None, ServiceError("ThrottlingException", THROTTLED_TEXT, status=400)
+        outcome.output, outcome.error = None, _throttled()
 
     def _end(self, ctx: RequestContext, outcome: Outcome, unit: RequestTransaction, *, keep: bool) -> None:
         """Commit what the call changed with its audit records, or roll it back (a failed call, or
@@ -297,6 +300,10 @@ class RequestPipeline:
         return ServiceError(
             "UnknownServiceException", f"Strongroom does not serve a service named '{claim.service}'.", status=400
         )
+
+
+def _throttled() -> ServiceError:
+    return ServiceError("ThrottlingException", THROTTLED_TEXT, status=400)
 
 
 def _bare_json_error(error: ServiceError, request_id: str) -> HttpResponse:

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from strongroom.store.db import Database
-from strongroom.store.request_transaction import RequestTransaction, is_conflict, watch_conflicts
+from strongroom.store.request_transaction import RequestTransaction, is_busy, is_conflict, watch_conflicts
 from strongroom.store.tables import Account, ServerState
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -165,18 +165,31 @@ def test_two_read_modify_writes_never_lose_an_update(store: Database) -> None:
         assert final == 1
 
 
-def test_busy_sqlite_is_a_conflict(tmp_path: Path) -> None:
+def test_sqlite_conflicts_and_busy_are_told_apart(tmp_path: Path) -> None:
+    """A stale snapshot that tries to write is a conflict (run again); a write lock not granted within
+    the busy timeout is not (running again would only wait again)."""
     database = Database(f"sqlite:///{tmp_path / 'strongroom.db'}")
     database.migrate()
     try:
-        with database.engine.connect() as holder:
-            holder.exec_driver_sql("BEGIN IMMEDIATE")
-            with database.engine.connect() as other:
-                other.exec_driver_sql("PRAGMA busy_timeout=50")
-                with pytest.raises(OperationalError) as raised:
-                    other.exec_driver_sql("BEGIN IMMEDIATE")
-            assert is_conflict(raised.value)
-            holder.exec_driver_sql("ROLLBACK")
+        with database.session() as session:
+            session.add(ServerState(name="seen", value="0"))
+        with database.engine.connect() as stale, database.engine.connect() as writer:
+            stale.exec_driver_sql("BEGIN")
+            stale.execute(text("SELECT value FROM server_state")).all()
+            writer.exec_driver_sql("BEGIN IMMEDIATE")
+            writer.execute(text("UPDATE server_state SET value = '1'"))
+            writer.commit()
+            with pytest.raises(OperationalError) as raised:
+                stale.execute(text("UPDATE server_state SET value = '2'"))
+            assert is_conflict(raised.value) and not is_busy(raised.value)
+            stale.rollback()
+
+            writer.exec_driver_sql("BEGIN IMMEDIATE")
+            stale.exec_driver_sql("PRAGMA busy_timeout=50")
+            with pytest.raises(OperationalError) as raised:
+                stale.exec_driver_sql("BEGIN IMMEDIATE")
+            assert is_busy(raised.value) and not is_conflict(raised.value)
+            writer.rollback()
     finally:
         database.dispose()
 

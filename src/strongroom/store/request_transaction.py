@@ -28,29 +28,42 @@ from sqlalchemy.orm import Session
 
 from strongroom.store.db import SERIALIZABLE, Database, begin_sqlite
 
-# PostgreSQL's serialization_failure and deadlock_detected: the transaction lost a race and must be
-# run again; SQLite's busy (a write lock not granted in time, or a read snapshot too old to write).
+# PostgreSQL's serialization_failure and deadlock_detected, and SQLite's BUSY_SNAPSHOT (a transaction
+# whose reads another writer has changed since may not write): the transaction lost a race and runs
+# again. SQLite's plain BUSY is not one: it comes after waiting out the busy timeout for the write lock.
 _POSTGRES_CONFLICTS = frozenset({"40001", "40P01"})
-_SQLITE_BUSY = 5  # SQLITE_BUSY; extended codes (e.g. SQLITE_BUSY_SNAPSHOT, 517) share its low byte
+_SQLITE_BUSY_SNAPSHOT = 517
+_SQLITE_BUSY = 5
 
 # Where a connection in use by a request transaction names it (see `_note_conflict`).
 _OWNER = "strongroom.request_transaction"
 
 
-def is_conflict(error: BaseException) -> bool:
-    """Whether `error` (or an error it was raised from or during) says the transaction lost a race."""
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, the driver's error it wraps, and what it was raised from or during, in turn."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        original = current.orig if isinstance(current, DBAPIError) else current
-        if isinstance(original, sqlite3.OperationalError):
-            if getattr(original, "sqlite_errorcode", 0) & 0xFF == _SQLITE_BUSY:
-                return True
-        elif getattr(original, "sqlstate", None) in _POSTGRES_CONFLICTS:
-            return True
+        yield current.orig if isinstance(current, DBAPIError) and isinstance(current.orig, BaseException) else current
         current = current.__cause__ or current.__context__
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether `error` (or an error it was raised from or during) says the transaction lost a race."""
+    for cause in _causes(error):
+        if isinstance(cause, sqlite3.OperationalError):
+            if getattr(cause, "sqlite_errorcode", 0) == _SQLITE_BUSY_SNAPSHOT:
+                return True
+        elif getattr(cause, "sqlstate", None) in _POSTGRES_CONFLICTS:
+            return True
     return False
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` says SQLite's write lock was not granted within the busy timeout."""
+    return any(isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorcode", 0) == _SQLITE_BUSY
+               for cause in _causes(error))
 
 
 class TransactionConflict(Exception):
