@@ -242,6 +242,7 @@ class RequestPipeline:
                 log.exception("request %s could not be committed", ctx.request_id)
                 outcome.output, outcome.error = None, InternalFailure()
             finally:
+                unit.close()  # whatever happened above, the transaction and its write turn end here
                 ctx.store_transaction = None
             return
         outcome.output, outcome.error = None, _throttled()

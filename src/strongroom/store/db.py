@@ -104,6 +104,9 @@ class Database:
         self._revision_readers = threading.local()
         self._revision_connections: list[sqlite3.Connection] = []
         self._revision_lock = threading.Lock()
+        # SQLite: this process's writers queue here for the store's one write lock (see `write_turn`),
+        # instead of polling for it in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        self._write_turn = threading.Lock()
         # The newest read of every revision: (when it began, by time.monotonic(), the values).
         self._last_revisions: tuple[float, dict[str, int]] = (float("-inf"), {})
 
@@ -115,6 +118,14 @@ class Database:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def take_write_turn(self) -> bool:
+        """SQLite: wait (at most the busy timeout) until no other writer of this process holds the
+        write lock; False if the wait timed out. Release with `end_write_turn`."""
+        return self._write_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def end_write_turn(self) -> None:
+        self._write_turn.release()
 
     def new_session(self) -> Session:
         """A session of its own, for a caller that ends its transaction itself (see `RequestTransaction`)."""

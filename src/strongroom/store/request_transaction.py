@@ -62,8 +62,15 @@ def is_conflict(error: BaseException) -> bool:
 
 def is_busy(error: BaseException) -> bool:
     """Whether `error` says SQLite's write lock was not granted within the busy timeout."""
-    return any(isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorcode", 0) == _SQLITE_BUSY
-               for cause in _causes(error))
+    return any(
+        isinstance(cause, StoreBusy)
+        or (isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorcode", 0) == _SQLITE_BUSY)
+        for cause in _causes(error)
+    )
+
+
+class StoreBusy(Exception):
+    """The store's write lock was not granted within the busy timeout."""
 
 
 class TransactionConflict(Exception):
@@ -81,6 +88,7 @@ class RequestTransaction:
         # The connection's own info (kept by the pool with it), where this transaction names itself.
         self._info: dict[Any, Any] | None = None
         self._changes_before = 0
+        self._write_turn = False  # holding this process's turn at SQLite's write lock
         self._after_commit: list[Callable[[], None]] = []
         # Set when any statement of this transaction failed because it lost a race (see `is_conflict`):
         # whatever the handler made of that error, the request is run again.
@@ -106,6 +114,10 @@ class RequestTransaction:
         return self._connection
 
     def _begin(self) -> Session:
+        if self.sqlite and self.writes:
+            if not self._database.take_write_turn():
+                raise StoreBusy()
+            self._write_turn = True
         session = self._database.new_session()
         try:
             if self.sqlite:
@@ -122,9 +134,15 @@ class RequestTransaction:
             if is_conflict(exc):
                 self.conflicted = True
             session.close()
+            self._end_write_turn()
             raise
         self._connection = connection
         return session
+
+    def _end_write_turn(self) -> None:
+        if self._write_turn:
+            self._write_turn = False
+            self._database.end_write_turn()
 
     @contextlib.contextmanager
     def block(self) -> Iterator[Session]:
@@ -189,12 +207,14 @@ class RequestTransaction:
         self._after_commit = []
         if info is not None:
             info.pop(_OWNER, None)
-        if session is None:
-            return
         try:
-            session.rollback()
+            if session is not None:
+                try:
+                    session.rollback()
+                finally:
+                    session.close()
         finally:
-            session.close()
+            self._end_write_turn()
 
 
 def _note_conflict(context: ExceptionContext) -> None:
