@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from strongroom.auth.failures import EXPIRED_SESSION_TEXT, INVALID_CREDENTIALS_TEXT, AuthFailure, AuthFailureKind
 from strongroom.auth.principal import Principal
@@ -118,7 +119,9 @@ class SessionStore:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def issue(self, grant: SessionGrant, now: datetime) -> IssuedSession:
+    def issue(self, grant: SessionGrant, now: datetime, session: Session | None = None) -> IssuedSession:
+        """New temporary credentials for `grant`, stored in `session`'s transaction (a request's own,
+        committed with its audit record), or in a transaction of their own without one."""
         access_key_id = new_access_key_id()
         secret = base64.b64encode(secrets.token_bytes(30)).decode()
         token = new_token(grant.minimum_token_size)
@@ -142,8 +145,11 @@ class SessionStore:
             tags=orjson.dumps({"tags": dict(grant.tags), "transitive": list(grant.transitive_tag_keys)}).decode(),
             source_identity=grant.source_identity,
         )
-        with self._database.session() as session:
+        if session is not None:
             session.add(row)
+        else:
+            with self._database.session() as own:
+                own.add(row)
         return IssuedSession(access_key_id, secret, token, now, expires_at)
 
     def lookup(self, access_key_id: str, token: str | None, now: datetime) -> tuple[Principal, str] | None:

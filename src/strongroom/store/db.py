@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
+# The isolation of PostgreSQL transactions that read, then write what they read (see `Database.session`).
+SERIALIZABLE = {"isolation_level": "SERIALIZABLE"}
+
 # Alembic keeps the running migration's context in module globals: one migration per process at a time.
 _ALEMBIC_LOCK = threading.Lock()
 
@@ -54,6 +57,13 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def begin_sqlite(connection: Connection, *, writes: bool) -> None:
+    """Begin the SQLite transaction of `connection` explicitly: pysqlite would begin one only at the
+    first write, leaving the reads before it each in a snapshot of their own (so a read-modify-write
+    could overwrite another writer's change) and making a savepoint's release a commit."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 class Database:
@@ -94,6 +104,9 @@ class Database:
         self._revision_readers = threading.local()
         self._revision_connections: list[sqlite3.Connection] = []
         self._revision_lock = threading.Lock()
+        # SQLite: this process's writers queue here for the store's one write lock (see `write_turn`),
+        # instead of polling for it in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        self._write_turn = threading.Lock()
         # The newest read of every revision: (when it began, by time.monotonic(), the values).
         self._last_revisions: tuple[float, dict[str, int]] = (float("-inf"), {})
 
@@ -106,11 +119,35 @@ class Database:
     def engine(self) -> Engine:
         return self._engine
 
+    def take_write_turn(self) -> bool:
+        """SQLite: wait (at most the busy timeout) until no other writer of this process holds the
+        write lock; False if the wait timed out. Release with `end_write_turn`."""
+        return self._write_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def end_write_turn(self) -> None:
+        self._write_turn.release()
+
+    def new_session(self) -> Session:
+        """A session of its own, for a caller that ends its transaction itself (see `RequestTransaction`)."""
+        return self._sessions()
+
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends normally, rolled back on error."""
+    def session(self, *, writes: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends normally, rolled back on error.
+
+        On SQLite the transaction is begun at once (see `begin_sqlite`), so what the block reads and
+        what it writes belong to one snapshot: a write based on a read that another writer has
+        changed meanwhile fails (SQLite's busy) instead of overwriting it.
+
+        `writes`, for a read-modify-write: on SQLite the write lock is taken at once (one writer at a
+        time, waiting up to the busy timeout); on PostgreSQL the transaction is SERIALIZABLE, so a
+        race with another serializable writer fails one of them rather than mixing their changes."""
         session = self._sessions()
         try:
+            if self._dialect == "sqlite":
+                begin_sqlite(session.connection(), writes=writes)
+            elif writes:
+                session.connection(execution_options=SERIALIZABLE)
             yield session
             session.commit()
         except BaseException:

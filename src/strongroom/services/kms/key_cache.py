@@ -195,6 +195,12 @@ def _not_found(account_id: str, region: str, key_id: str) -> ServiceError:
     return ServiceError("NotFoundException", f"Key '{key_arn(region, account_id, key_id)}' does not exist")
 
 
+def _detach(session: Session, key: KmsKey) -> None:
+    """Take a key that is about to be cached out of the request's session, loaded as it is: what the
+    request then changes (or rolls back) in its own copy never reaches other requests."""
+    session.expunge(key)
+
+
 def key_facts(ctx: RequestContext, reference: str, *, aliases: bool) -> KeyFacts:
     """The key `reference` names (as `store.resolve_key` finds it), with its tags, aliases and material."""
     memo = _memo(ctx)
@@ -224,6 +230,8 @@ def key_facts(ctx: RequestContext, reference: str, *, aliases: bool) -> KeyFacts
             if key is None:
                 raise _not_found(account_id, region, key_id)
             facts = _loaded(facts_of(session, key))
+            if revision is not None:
+                _detach(session, key)
         if revision is not None:
             key_cache.put(revision, facts, alias_name)
     memo[lookup] = facts
@@ -251,7 +259,10 @@ def ciphertext_key_facts(ctx: RequestContext, key_id: str) -> KeyFacts | None:
             if key is None:
                 return None
             facts = _loaded(facts_of(session, key))
-        if revision is not None and facts.key.account_id == ctx.account_id:
+            cached = revision is not None and facts.key.account_id == ctx.account_id
+            if cached:
+                _detach(session, key)
+        if cached and revision is not None:
             key_cache.put(revision, facts)
     memo[lookup] = facts
     return facts
