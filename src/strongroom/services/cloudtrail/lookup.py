@@ -64,7 +64,8 @@ def _encode_token(ctx: RequestContext, params: dict[str, Any], position: Positio
 
 def _decode_token(ctx: RequestContext, params: dict[str, Any], token: str) -> Position:
     try:
-        payload = orjson.loads(runtime_of(ctx).barrier.open(base64.urlsafe_b64decode(token.encode()), TOKEN_LOCATOR))
+        sealed = base64.urlsafe_b64decode(token.encode())
+        payload = orjson.loads(runtime_of(ctx).barrier.open_token(sealed, TOKEN_LOCATOR))
         if payload["q"] != _query_digest(ctx, params):
             raise _invalid_token()
         return datetime.fromisoformat(payload["t"]), int(payload["s"])

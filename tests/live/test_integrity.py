@@ -1,0 +1,144 @@
+"""The store's sealed values against someone who can write to the database but has no root key: a row
+edited or moved to another record does not open. An access key or session is then refused as AWS
+refuses an unknown key, anything else with an error that says the store was tampered with, and the
+server log names the record, never the secret."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from sqlalchemy import create_engine, text
+
+from tests.live.helpers import refusal, run_sql, unique
+from tests.live.test_cloudtrail_lookup import ALLOW_ALL
+
+TAMPERED = "failed its integrity check: the store was changed outside Strongroom"
+
+
+def _user_with_key(server: Any) -> tuple[str, str, str]:
+    iam = server.client("iam")
+    name = unique("mallory")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=ALLOW_ALL)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return name, key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _tampering_logged(server: Any, record: str, secret: str | None = None) -> None:
+    log = server.output()
+    lines = [line for line in log.splitlines() if "tampering" in line and record in line]
+    assert lines, log[-3000:]
+    if secret is not None:
+        assert secret not in log
+
+
+def test_a_key_row_pointed_at_the_root_is_refused_as_an_invalid_key(server):
+    account = server.client("sts").get_caller_identity()["Account"]
+    _name, key_id, secret = _user_with_key(server)
+    run_sql(server, "UPDATE access_keys SET principal_type = 'Root', principal_arn = :arn, principal_id = :account,"
+                    " user_name = NULL WHERE access_key_id = :key", arn=f"arn:aws:iam::{account}:root",
+            account=account, key=key_id)
+    sts = server.client("sts", key=key_id, secret=secret)
+    code, message, status = refusal(sts.get_caller_identity)
+    assert (code, status) == ("InvalidClientTokenId", 403)
+    assert message == "The security token included in the request is invalid."
+    # Nor anything the root could do.
+    assert refusal(lambda: server.client("iam", key=key_id, secret=secret).list_users())[0] == "InvalidClientTokenId"
+    _tampering_logged(server, f"access_key/{key_id}", secret)
+
+
+def test_a_key_row_moved_to_another_user_is_refused(server):
+    admin_name, _admin_key, _admin_secret = _user_with_key(server)
+    _name, key_id, secret = _user_with_key(server)
+    admin = server.client("iam").get_user(UserName=admin_name)["User"]
+    run_sql(server, "UPDATE access_keys SET principal_arn = :arn, principal_id = :id, user_name = :name"
+                    " WHERE access_key_id = :key", arn=admin["Arn"], id=admin["UserId"], name=admin_name, key=key_id)
+    code, _message, status = refusal(server.client("sts", key=key_id, secret=secret).get_caller_identity)
+    assert (code, status) == ("InvalidClientTokenId", 403)
+    _tampering_logged(server, f"access_key/{key_id}", secret)
+
+
+def test_a_renamed_users_key_still_works(server):
+    iam = server.client("iam")
+    name, key_id, secret = _user_with_key(server)
+    new_name = unique("renamed")
+    iam.update_user(UserName=name, NewUserName=new_name, NewPath="/team/")
+    arn = server.client("sts", key=key_id, secret=secret).get_caller_identity()["Arn"]
+    assert arn.endswith(f":user/team/{new_name}")
+
+
+def test_a_session_row_given_to_another_principal_is_refused(server):
+    account = server.client("sts").get_caller_identity()["Account"]
+    _name, key_id, secret = _user_with_key(server)
+    session = server.client("sts", key=key_id, secret=secret).get_session_token()["Credentials"]
+    run_sql(server, "UPDATE sts_sessions SET principal_type = 'Root', principal_arn = :arn, principal_id = :account,"
+                    " user_name = NULL WHERE access_key_id = :key", arn=f"arn:aws:iam::{account}:root",
+            account=account, key=session["AccessKeyId"])
+    sts = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=session["AccessKeyId"], aws_secret_access_key=session["SecretAccessKey"],
+                       aws_session_token=session["SessionToken"], config=Config(retries={"max_attempts": 1}))
+    code, _message, status = refusal(sts.get_caller_identity)
+    assert (code, status) == ("InvalidClientTokenId", 403)
+    _tampering_logged(server, f"session/{session['AccessKeyId']}", session["SecretAccessKey"])
+
+
+def _tampered(error: tuple[str, str, int]) -> None:
+    code, message, status = error
+    assert status == 500 and code == "InternalFailure", error
+    assert TAMPERED in message
+
+
+def test_key_material_moved_to_another_key_does_not_open(server, kms):
+    source = kms.create_key(Description="source")["KeyMetadata"]["KeyId"]
+    target = kms.create_key(Description="target")["KeyMetadata"]["KeyId"]
+    run_sql(server, "UPDATE kms_key_materials SET sealed_material = (SELECT sealed_material FROM kms_key_materials"
+                    " WHERE key_id = :source) WHERE key_id = :target", source=source, target=target)
+    _tampered(refusal(lambda: kms.encrypt(KeyId=target, Plaintext=b"x")))
+    _tampering_logged(server, target)
+    assert kms.decrypt(CiphertextBlob=kms.encrypt(KeyId=source, Plaintext=b"x")["CiphertextBlob"])["Plaintext"] == b"x"
+
+
+def test_a_secret_value_moved_to_another_secret_does_not_open(server, sm):
+    source = sm.create_secret(Name=unique("source"), SecretString="the source's value")
+    target = sm.create_secret(Name=unique("target"), SecretString="the target's value")
+    run_sql(server, "UPDATE sm_secret_versions SET sealed_value = (SELECT sealed_value FROM sm_secret_versions"
+                    " WHERE secret_arn = :source) WHERE secret_arn = :target",
+            source=source["ARN"], target=target["ARN"])
+    error = refusal(lambda: sm.get_secret_value(SecretId=target["ARN"]))
+    _tampered(error)
+    assert "source's value" not in error[1]
+    _tampering_logged(server, target["ARN"], "the source's value")
+    assert sm.get_secret_value(SecretId=source["ARN"])["SecretString"] == "the source's value"
+
+
+def test_a_secure_string_moved_to_another_parameter_does_not_open(server, ssm):
+    source, target = f"/{unique('source')}", f"/{unique('target')}"
+    ssm.put_parameter(Name=source, Type="SecureString", Value="the source's value")
+    ssm.put_parameter(Name=target, Type="SecureString", Value="the target's value")
+    run_sql(server, "UPDATE ssm_parameter_versions SET sealed_value = (SELECT sealed_value FROM ssm_parameter_versions"
+                    " WHERE name = :source) WHERE name = :target", source=source, target=target)
+    _tampered(refusal(lambda: ssm.get_parameter(Name=target, WithDecryption=True)))
+    _tampering_logged(server, target.lstrip("/"), "the source's value")
+    assert ssm.get_parameter(Name=source, WithDecryption=True)["Parameter"]["Value"] == "the source's value"
+
+
+def test_a_flipped_byte_in_key_material_is_reported(server, kms):
+    key = kms.create_key(Description="flipped")["KeyMetadata"]["KeyId"]
+    flipped = bytearray(_read_one(server, "SELECT sealed_material FROM kms_key_materials WHERE key_id = :key", key=key))
+    flipped[-1] ^= 0x01
+    run_sql(server, "UPDATE kms_key_materials SET sealed_material = :value WHERE key_id = :key",
+            value=bytes(flipped), key=key)
+    _tampered(refusal(lambda: kms.generate_data_key(KeyId=key, KeySpec="AES_256")))
+    assert re.search(rf"tampering: .*{key}", server.output())
+
+
+def _read_one(server: Any, statement: str, **values: Any) -> Any:
+    engine = create_engine(server.store_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(statement), values).scalar_one()
+    finally:
+        engine.dispose()
