@@ -9,10 +9,11 @@ import re
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
 from sqlalchemy import create_engine, text
 
-from tests.live.helpers import refusal, run_sql, unique
+from tests.live.helpers import BOTH_DATABASES, refusal, run_sql, unique
 from tests.live.test_cloudtrail_lookup import ALLOW_ALL
 
 TAMPERED = "failed its integrity check: the store was changed outside Strongroom"
@@ -142,3 +143,40 @@ def _read_one(server: Any, statement: str, **values: Any) -> Any:
             return connection.execute(text(statement), values).scalar_one()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database", BOTH_DATABASES)
+def test_a_data_dir_from_before_the_binding_keeps_working(request, tmp_path, database):
+    """Secrets sealed the old way (for `access_key/<id>` only) are sealed again at the next start."""
+    from strongroom.auth.rebinding import MARKER
+    from strongroom.barrier import open_barrier
+    from strongroom.store.db import Database
+
+    from .conftest import Server
+
+    databases = request.getfixturevalue("postgres_databases") if database == "postgres" else None
+    database_url = databases.create() if databases is not None else None
+    data_dir = tmp_path / "data"
+    server = Server(data_dir, database_url)
+    try:
+        _name, key_id, secret = _user_with_key(server)
+        server.stop()
+        store = Database(server.store_url)
+        try:
+            barrier = open_barrier(store, data_dir, environ={})
+            with store.session() as session:
+                for row_key, row_secret in ((key_id, secret), (server.access_key_id, server.secret_access_key)):
+                    session.execute(text("UPDATE access_keys SET sealed_secret = :sealed WHERE access_key_id = :key"),
+                                    {"sealed": barrier.seal(row_secret.encode(), f"access_key/{row_key}"),
+                                     "key": row_key})
+                session.execute(text("DELETE FROM server_state WHERE name = :name"), {"name": MARKER})
+        finally:
+            store.dispose()
+        server = Server(data_dir, database_url)
+        assert server.client("sts").get_caller_identity()["Arn"].endswith(":root")
+        assert server.client("sts", key=key_id, secret=secret).get_caller_identity()["Arn"].endswith(_name)
+        assert "tampering" not in server.output()
+    finally:
+        server.stop()
+        if databases is not None and database_url is not None:
+            databases.drop(database_url)
