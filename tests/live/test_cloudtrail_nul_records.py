@@ -6,18 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from tests.live.helpers import stored_rows
 from tests.live.test_cloudtrail_lookup import Actor, lookup_all
-
-
-def _stored(server, statement: str, **values):
-    engine = create_engine(server.store_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(statement), values).all()
-    finally:
-        engine.dispose()
 
 
 def test_a_nul_in_a_parameter_is_indexed_and_found(server):
@@ -31,11 +22,11 @@ def test_a_nul_in_a_parameter_is_indexed_and_found(server):
     later = kms.create_key(Description="after the NUL")["KeyMetadata"]
     # Past the settle time and a scheduler run: every one of them is indexed, and the index moved on.
     server.admin("clock", {"advance_seconds": 30})
-    (watermark,), = _stored(server, "SELECT seq FROM cloudtrail_watermarks WHERE name = 'event-resources'")
-    events = {row.event_name: row for row in _stored(
+    (watermark,), = stored_rows(server, "SELECT seq FROM cloudtrail_watermarks WHERE name = 'event-resources'")
+    events = {row.event_name: row for row in stored_rows(
         server, "SELECT seq, event_name, record FROM audit_events WHERE username = :name", name=actor.name)}
     assert watermark >= max(row.seq for row in events.values())
-    indexed = {row.seq for row in _stored(server, "SELECT seq FROM cloudtrail_event_resources WHERE seq >= :seq",
+    indexed = {row.seq for row in stored_rows(server, "SELECT seq FROM cloudtrail_event_resources WHERE seq >= :seq",
                                           seq=min(row.seq for row in events.values()))}
     assert events["Encrypt"].seq in indexed
 

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.live.helpers import BOTH_DATABASES, refusal, run_sql, unique
+from tests.live.helpers import BOTH_DATABASES, refusal, run_sql, stored_rows, unique
 from tests.live.test_cloudtrail_lookup import ALLOW_ALL
 
 TAMPERED = "failed its integrity check: the store was changed outside Strongroom"
@@ -128,21 +128,13 @@ def test_a_secure_string_moved_to_another_parameter_does_not_open(server, ssm):
 
 def test_a_flipped_byte_in_key_material_is_reported(server, kms):
     key = kms.create_key(Description="flipped")["KeyMetadata"]["KeyId"]
-    flipped = bytearray(_read_one(server, "SELECT sealed_material FROM kms_key_materials WHERE key_id = :key", key=key))
+    flipped = bytearray(stored_rows(server, "SELECT sealed_material FROM kms_key_materials WHERE key_id = :key",
+                                     key=key)[0][0])
     flipped[-1] ^= 0x01
     run_sql(server, "UPDATE kms_key_materials SET sealed_material = :value WHERE key_id = :key",
             value=bytes(flipped), key=key)
     _tampered(refusal(lambda: kms.generate_data_key(KeyId=key, KeySpec="AES_256")))
     assert re.search(rf"tampering: .*{key}", server.output())
-
-
-def _read_one(server: Any, statement: str, **values: Any) -> Any:
-    engine = create_engine(server.store_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(statement), values).scalar_one()
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("database", BOTH_DATABASES)
