@@ -5,7 +5,9 @@ server log names the record, never the secret."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -28,6 +30,27 @@ def _user_with_key(server: Any) -> tuple[str, str, str]:
     return name, key["AccessKeyId"], key["SecretAccessKey"]
 
 
+@contextlib.contextmanager
+def _tampered(server: Any, table: str, column: str, value: str, **changes: Any) -> Iterator[None]:
+    """Rows of `table` whose `column` is `value` changed behind the server's back, put back afterwards so
+    that no other test of the shared server meets them."""
+    names = sorted(changes)
+    where = f"FROM {table} WHERE {column} = :value"  # the tests' own constants
+    before = stored_rows(server, f"SELECT {', '.join(names)} {where}", value=value)
+    assert len(before) == 1, before
+    assignments = ", ".join(f"{name} = :{name}" for name in names)
+    run_sql(server, f"UPDATE {table} SET {assignments} WHERE {column} = :value", value=value, **changes)
+    try:
+        yield
+    finally:
+        run_sql(server, f"UPDATE {table} SET {assignments} WHERE {column} = :value",
+                value=value, **dict(zip(names, before[0], strict=True)))
+
+
+def _stored(server: Any, table: str, column: str, value: str, wanted: str) -> Any:
+    return stored_rows(server, f"SELECT {wanted} FROM {table} WHERE {column} = :value", value=value)[0][0]
+
+
 def _tampering_logged(server: Any, record: str, secret: str | None = None) -> None:
     log = server.output()
     lines = [line for line in log.splitlines() if "tampering" in line and record in line]
@@ -39,15 +62,15 @@ def _tampering_logged(server: Any, record: str, secret: str | None = None) -> No
 def test_a_key_row_pointed_at_the_root_is_refused_as_an_invalid_key(server):
     account = server.client("sts").get_caller_identity()["Account"]
     _name, key_id, secret = _user_with_key(server)
-    run_sql(server, "UPDATE access_keys SET principal_type = 'Root', principal_arn = :arn, principal_id = :account,"
-                    " user_name = NULL WHERE access_key_id = :key", arn=f"arn:aws:iam::{account}:root",
-            account=account, key=key_id)
-    sts = server.client("sts", key=key_id, secret=secret)
-    code, message, status = refusal(sts.get_caller_identity)
-    assert (code, status) == ("InvalidClientTokenId", 403)
-    assert message == "The security token included in the request is invalid."
-    # Nor anything the root could do.
-    assert refusal(lambda: server.client("iam", key=key_id, secret=secret).list_users())[0] == "InvalidClientTokenId"
+    with _tampered(server, "access_keys", "access_key_id", key_id, principal_type="Root", user_name=None,
+                   principal_arn=f"arn:aws:iam::{account}:root", principal_id=account):
+        sts = server.client("sts", key=key_id, secret=secret)
+        code, message, status = refusal(sts.get_caller_identity)
+        assert (code, status) == ("InvalidClientTokenId", 403)
+        assert message == "The security token included in the request is invalid."
+        # Nor anything the root could do.
+        assert refusal(lambda: server.client("iam", key=key_id, secret=secret).list_users())[0] == (
+            "InvalidClientTokenId")
     _tampering_logged(server, f"access_key/{key_id}", secret)
 
 
@@ -55,9 +78,9 @@ def test_a_key_row_moved_to_another_user_is_refused(server):
     admin_name, _admin_key, _admin_secret = _user_with_key(server)
     _name, key_id, secret = _user_with_key(server)
     admin = server.client("iam").get_user(UserName=admin_name)["User"]
-    run_sql(server, "UPDATE access_keys SET principal_arn = :arn, principal_id = :id, user_name = :name"
-                    " WHERE access_key_id = :key", arn=admin["Arn"], id=admin["UserId"], name=admin_name, key=key_id)
-    code, _message, status = refusal(server.client("sts", key=key_id, secret=secret).get_caller_identity)
+    with _tampered(server, "access_keys", "access_key_id", key_id, principal_arn=admin["Arn"],
+                   principal_id=admin["UserId"], user_name=admin_name):
+        code, _message, status = refusal(server.client("sts", key=key_id, secret=secret).get_caller_identity)
     assert (code, status) == ("InvalidClientTokenId", 403)
     _tampering_logged(server, f"access_key/{key_id}", secret)
 
@@ -75,18 +98,17 @@ def test_a_session_row_given_to_another_principal_is_refused(server):
     account = server.client("sts").get_caller_identity()["Account"]
     _name, key_id, secret = _user_with_key(server)
     session = server.client("sts", key=key_id, secret=secret).get_session_token()["Credentials"]
-    run_sql(server, "UPDATE sts_sessions SET principal_type = 'Root', principal_arn = :arn, principal_id = :account,"
-                    " user_name = NULL WHERE access_key_id = :key", arn=f"arn:aws:iam::{account}:root",
-            account=account, key=session["AccessKeyId"])
     sts = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
                        aws_access_key_id=session["AccessKeyId"], aws_secret_access_key=session["SecretAccessKey"],
                        aws_session_token=session["SessionToken"], config=Config(retries={"max_attempts": 1}))
-    code, _message, status = refusal(sts.get_caller_identity)
+    with _tampered(server, "sts_sessions", "access_key_id", session["AccessKeyId"], principal_type="Root",
+                   principal_arn=f"arn:aws:iam::{account}:root", principal_id=account, user_name=None):
+        code, _message, status = refusal(sts.get_caller_identity)
     assert (code, status) == ("InvalidClientTokenId", 403)
     _tampering_logged(server, f"session/{session['AccessKeyId']}", session["SecretAccessKey"])
 
 
-def _tampered(error: tuple[str, str, int]) -> None:
+def _refused_as_tampered(error: tuple[str, str, int]) -> None:
     code, message, status = error
     assert status == 500 and code == "InternalFailure", error
     assert TAMPERED in message
@@ -95,9 +117,9 @@ def _tampered(error: tuple[str, str, int]) -> None:
 def test_key_material_moved_to_another_key_does_not_open(server, kms):
     source = kms.create_key(Description="source")["KeyMetadata"]["KeyId"]
     target = kms.create_key(Description="target")["KeyMetadata"]["KeyId"]
-    run_sql(server, "UPDATE kms_key_materials SET sealed_material = (SELECT sealed_material FROM kms_key_materials"
-                    " WHERE key_id = :source) WHERE key_id = :target", source=source, target=target)
-    _tampered(refusal(lambda: kms.encrypt(KeyId=target, Plaintext=b"x")))
+    moved = _stored(server, "kms_key_materials", "key_id", source, "sealed_material")
+    with _tampered(server, "kms_key_materials", "key_id", target, sealed_material=moved):
+        _refused_as_tampered(refusal(lambda: kms.encrypt(KeyId=target, Plaintext=b"x")))
     _tampering_logged(server, target)
     assert kms.decrypt(CiphertextBlob=kms.encrypt(KeyId=source, Plaintext=b"x")["CiphertextBlob"])["Plaintext"] == b"x"
 
@@ -105,35 +127,33 @@ def test_key_material_moved_to_another_key_does_not_open(server, kms):
 def test_a_secret_value_moved_to_another_secret_does_not_open(server, sm):
     source = sm.create_secret(Name=unique("source"), SecretString="the source's value")
     target = sm.create_secret(Name=unique("target"), SecretString="the target's value")
-    run_sql(server, "UPDATE sm_secret_versions SET sealed_value = (SELECT sealed_value FROM sm_secret_versions"
-                    " WHERE secret_arn = :source) WHERE secret_arn = :target",
-            source=source["ARN"], target=target["ARN"])
-    error = refusal(lambda: sm.get_secret_value(SecretId=target["ARN"]))
-    _tampered(error)
+    moved = _stored(server, "sm_secret_versions", "secret_arn", source["ARN"], "sealed_value")
+    with _tampered(server, "sm_secret_versions", "secret_arn", target["ARN"], sealed_value=moved):
+        error = refusal(lambda: sm.get_secret_value(SecretId=target["ARN"]))
+    _refused_as_tampered(error)
     assert "source's value" not in error[1]
     _tampering_logged(server, target["ARN"], "the source's value")
     assert sm.get_secret_value(SecretId=source["ARN"])["SecretString"] == "the source's value"
+    assert sm.get_secret_value(SecretId=target["ARN"])["SecretString"] == "the target's value"  # put back: opens
 
 
 def test_a_secure_string_moved_to_another_parameter_does_not_open(server, ssm):
     source, target = f"/{unique('source')}", f"/{unique('target')}"
     ssm.put_parameter(Name=source, Type="SecureString", Value="the source's value")
     ssm.put_parameter(Name=target, Type="SecureString", Value="the target's value")
-    run_sql(server, "UPDATE ssm_parameter_versions SET sealed_value = (SELECT sealed_value FROM ssm_parameter_versions"
-                    " WHERE name = :source) WHERE name = :target", source=source, target=target)
-    _tampered(refusal(lambda: ssm.get_parameter(Name=target, WithDecryption=True)))
+    moved = _stored(server, "ssm_parameter_versions", "name", source, "sealed_value")
+    with _tampered(server, "ssm_parameter_versions", "name", target, sealed_value=moved):
+        _refused_as_tampered(refusal(lambda: ssm.get_parameter(Name=target, WithDecryption=True)))
     _tampering_logged(server, target.lstrip("/"), "the source's value")
     assert ssm.get_parameter(Name=source, WithDecryption=True)["Parameter"]["Value"] == "the source's value"
 
 
 def test_a_flipped_byte_in_key_material_is_reported(server, kms):
     key = kms.create_key(Description="flipped")["KeyMetadata"]["KeyId"]
-    flipped = bytearray(stored_rows(server, "SELECT sealed_material FROM kms_key_materials WHERE key_id = :key",
-                                     key=key)[0][0])
+    flipped = bytearray(_stored(server, "kms_key_materials", "key_id", key, "sealed_material"))
     flipped[-1] ^= 0x01
-    run_sql(server, "UPDATE kms_key_materials SET sealed_material = :value WHERE key_id = :key",
-            value=bytes(flipped), key=key)
-    _tampered(refusal(lambda: kms.generate_data_key(KeyId=key, KeySpec="AES_256")))
+    with _tampered(server, "kms_key_materials", "key_id", key, sealed_material=bytes(flipped)):
+        _refused_as_tampered(refusal(lambda: kms.generate_data_key(KeyId=key, KeySpec="AES_256")))
     assert re.search(rf"tampering: .*{key}", server.output())
 
 
