@@ -7,7 +7,9 @@ the Alembic migrations packaged next to this module (no alembic.ini is needed at
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -66,6 +68,19 @@ def begin_sqlite(connection: Connection, *, writes: bool) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def _keep_private(path: str) -> None:
+    """The SQLite file, its WAL and its shared-memory file readable by the owner only: the file is made
+    0600 before SQLite opens it (SQLite gives the WAL and -shm files the database file's mode), and
+    files an earlier version left wider are narrowed."""
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # a missing folder: SQLite's error says so
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+
+
 class Database:
     """One database, by SQLAlchemy URL: `sqlite:///<path>` or `postgresql+psycopg://user@host/db`."""
 
@@ -84,6 +99,8 @@ class Database:
             pool: dict[str, Any] = {}
             if not in_memory:
                 pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+            if not in_memory and parsed.database:
+                _keep_private(parsed.database)
             self._engine = create_engine(
                 parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
             )
