@@ -6,6 +6,10 @@
   tracker. The server itself is the leader of a session of its own and its parent is the test
   process; every other process of it has its parent in that session. One whose parent is already
   gone when it gets here kills itself.
+- With STRONGROOM_TEST_WITHOUT_FDATASYNC: `os.fdatasync` is gone before anything imports it, as on
+  platforms that lack it (macOS).
+- With STRONGROOM_TEST_FSYNC_LOG=<file>: each `os.fsync` (the real one) is followed by a line
+  "<time.monotonic()> <path synced>" appended to that file.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+from typing import Any
 
 PR_SET_PDEATHSIG = 1
 
@@ -32,5 +38,25 @@ def _die_with_parent(test_process: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _log_fsyncs(log_path: str) -> None:
+    real_fsync = os.fsync
+
+    def fsync(fd: Any) -> None:
+        real_fsync(fd)
+        number = fd if isinstance(fd, int) else fd.fileno()
+        line = f"{time.monotonic()} {os.readlink(f'/proc/self/fd/{number}')}\n".encode()
+        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(log, line)
+        finally:
+            os.close(log)
+
+    os.fsync = fsync
+
+
 if sys.platform.startswith("linux") and os.environ.get("STRONGROOM_TEST_PARENT_PID"):
     _die_with_parent(int(os.environ["STRONGROOM_TEST_PARENT_PID"]))
+if os.environ.get("STRONGROOM_TEST_WITHOUT_FDATASYNC") and hasattr(os, "fdatasync"):
+    del os.fdatasync
+if os.environ.get("STRONGROOM_TEST_FSYNC_LOG"):
+    _log_fsyncs(os.environ["STRONGROOM_TEST_FSYNC_LOG"])
