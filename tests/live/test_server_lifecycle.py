@@ -147,3 +147,20 @@ def test_servers_die_with_the_test_process(tmp_path: Path, ending: str) -> None:
         inner.kill()
         inner.wait()
         kill_all(server)
+
+
+def test_a_tests_own_sitecustomize_still_runs_in_every_server_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The harness's sitecustomize comes first on the server's path; one a test puts there (e.g. to
+    block modules) must still run, in the supervisor and in each worker."""
+    own = tmp_path / "own-site"
+    own.mkdir()
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (own / "sitecustomize.py").write_text(f"import os\nopen(os.path.join({str(marks)!r}, str(os.getpid())), 'w')\n")
+    monkeypatch.setenv("PYTHONPATH", str(own))
+    with Server(tmp_path / "data", workers=2) as server:
+        processes = {pid for pid, _started in processes_under(server.process.pid)}
+        assert len(processes) >= 4, processes  # supervisor, two workers, resource tracker
+        assert processes <= {int(mark.name) for mark in marks.iterdir()}

@@ -10,6 +10,8 @@
   platforms that lack it (macOS).
 - With STRONGROOM_TEST_FSYNC_LOG=<file>: each `os.fsync` (the real one) is followed by a line
   "<time.monotonic()> <path synced>" appended to that file.
+
+Then the next `sitecustomize` on the path (a test's own, or the system's) runs as it would have.
 """
 
 from __future__ import annotations
@@ -38,6 +40,17 @@ def _die_with_parent(test_process: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _run_the_next_sitecustomize() -> None:
+    import importlib.machinery
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    rest = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    if spec is not None and spec.loader is not None:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
 def _log_fsyncs(log_path: str) -> None:
     real_fsync = os.fsync
 
@@ -60,3 +73,4 @@ if os.environ.get("STRONGROOM_TEST_WITHOUT_FDATASYNC") and hasattr(os, "fdatasyn
     del os.fdatasync
 if os.environ.get("STRONGROOM_TEST_FSYNC_LOG"):
     _log_fsyncs(os.environ["STRONGROOM_TEST_FSYNC_LOG"])
+_run_the_next_sitecustomize()
