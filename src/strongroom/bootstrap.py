@@ -151,7 +151,7 @@ def _create_account_with_root_key(
     secret_access_key: str | None,
 ) -> tuple[str, str]:
     now = clock.now()
-    with db.session() as session:
+    with db.session(writes=True) as session:
         if session.get(Account, account_id) is not None:
             raise AccountExistsError(f"the account {account_id} already exists")
         session.add(Account(account_id=account_id, created_at=now))

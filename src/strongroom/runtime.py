@@ -58,7 +58,7 @@ class Runtime:
         self.clock.set_offset(timedelta(seconds=float(row.value)) if row else timedelta(0))
 
     def save_clock_offset(self) -> None:
-        with self.database.session() as session:
+        with self.database.session(writes=True) as session:
             row = session.get(ServerState, CLOCK_OFFSET)
             value = repr(self.clock.offset.total_seconds())
             if row is None:

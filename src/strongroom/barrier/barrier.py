@@ -84,7 +84,7 @@ class Barrier:
     def rotate(self) -> int:
         """Add a new data key term that seals from now on (older terms still open); returns it."""
         for _ in range(MAX_ROTATE_ATTEMPTS):
-            with self._database.session() as session:
+            with self._database.session(writes=True) as session:
                 row = session.get(BarrierKeyring, KEYRING_ROW)
                 if row is None:
                     raise BarrierError()

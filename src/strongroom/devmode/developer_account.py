@@ -30,7 +30,7 @@ def ensure_developer_account(db: Database, barrier: Barrier, clock: Clock, reque
     """The developer store's default account id; on first start, the account and its test/test key."""
     if requested is not None and not ACCOUNT_ID_PATTERN.fullmatch(requested):
         raise DeveloperStoreError("an account id must be exactly 12 digits")
-    with db.session() as session:
+    with db.session(writes=True) as session:
         existing = markers.read(session, markers.DEVELOPER_ACCOUNT)
         if existing is not None:
             if requested is not None and requested != existing:

@@ -40,7 +40,7 @@ def is_ready(database: Database) -> bool:
 
 
 def mark_ready(database: Database) -> None:
-    with database.session() as session:
+    with database.session(writes=True) as session:
         write(session, READY, "1")
 
 

@@ -90,7 +90,7 @@ def _ensure_access_key(
     principal_id: str,
     user_name: str | None,
 ) -> None:
-    with runtime.database.session() as session:
+    with runtime.database.session(writes=True) as session:
         row = session.get(AccessKey, key.access_key_id)
         if row is None:
             runtime.credentials.create_access_key(

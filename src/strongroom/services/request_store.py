@@ -33,7 +33,7 @@ def transaction(ctx: RequestContext) -> Iterator[Session]:
         with unit.block() as session:
             yield session
         return
-    with runtime_of(ctx).database.session(writes=True) as session:
+    with runtime_of(ctx).database.session(serializable=True) as session:
         yield session
 
 

@@ -152,21 +152,23 @@ class Database:
         return self._sessions()
 
     @contextlib.contextmanager
-    def session(self, *, writes: bool = False) -> Iterator[Session]:
+    def session(self, *, writes: bool = False, serializable: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends normally, rolled back on error.
 
         On SQLite the transaction is begun at once (see `begin_sqlite`), so what the block reads and
         what it writes belong to one snapshot: a write based on a read that another writer has
-        changed meanwhile fails (SQLite's busy) instead of overwriting it.
+        changed meanwhile fails (SQLite's busy) instead of overwriting it. A block that reads, then
+        writes what it read, says `writes`: SQLite's write lock is then taken at once (one writer at a
+        time, waiting up to the busy timeout), so its reads cannot be overtaken. On PostgreSQL such a
+        block keeps its row locks (SELECT ... FOR UPDATE) or compare-and-set updates, as before.
 
-        `writes`, for a read-modify-write: on SQLite the write lock is taken at once (one writer at a
-        time, waiting up to the busy timeout); on PostgreSQL the transaction is SERIALIZABLE, so a
-        race with another serializable writer fails one of them rather than mixing their changes."""
+        `serializable` (implies `writes`): on PostgreSQL too the transaction is SERIALIZABLE, so a race
+        with another serializable writer fails one of them rather than mixing their changes."""
         session = self._sessions()
         try:
             if self._dialect == "sqlite":
-                begin_sqlite(session.connection(), writes=writes)
-            elif writes:
+                begin_sqlite(session.connection(), writes=writes or serializable)
+            elif serializable:
                 session.connection(execution_options=SERIALIZABLE)
             yield session
             session.commit()

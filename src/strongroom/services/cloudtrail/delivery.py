@@ -184,7 +184,7 @@ def deliver_log_files(runtime: Runtime) -> None:
 def _deliver_one(runtime: Runtime, arn_text: str, now: datetime) -> None:
     written: list[Path] = []
     try:
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             position = claim(session, arn_text)
             trail = session.scalar(select(CloudTrailTrail).where(CloudTrailTrail.arn == arn_text))
             if position is None or trail is None or not _is_due(trail, position, now):

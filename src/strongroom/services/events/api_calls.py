@@ -89,7 +89,7 @@ def bearer_token(runtime: Runtime, connection: EventConnection, auth: dict[str, 
             and aware(connection.token_expires_at) > now:
         return runtime.barrier.open(connection.sealed_token, locator).decode()
     fetched = fetch_oauth_token(auth)
-    with runtime.database.session() as session:
+    with runtime.database.session(writes=True) as session:
         row = session.get(EventConnection, (connection.account_id, connection.region, connection.name))
         if row is None:
             return Outcome(code="NO_RESOURCE", message="The connection no longer exists.")
@@ -104,7 +104,7 @@ def bearer_token(runtime: Runtime, connection: EventConnection, auth: dict[str, 
 
 
 def _forget_token(runtime: Runtime, connection: EventConnection) -> None:
-    with runtime.database.session() as session:
+    with runtime.database.session(writes=True) as session:
         row = session.get(EventConnection, (connection.account_id, connection.region, connection.name))
         if row is not None:
             row.sealed_token, row.token_expires_at = None, None

@@ -93,14 +93,14 @@ def deliver_one(runtime: Runtime, delivery_id: str) -> bool:
         return False
     now = runtime.clock.now()
     if now > aware(delivery.expires_at):
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             row = session.get(EventDelivery, delivery_id)
             if row is not None:
                 _dead_letter(session, row, now, "EVENT_EXPIRED",
                              "The event is older than the target's MaximumEventAgeInSeconds.")
         return True
     if parse_bus_arn(delivery.target_arn) is not None:
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             row = session.get(EventDelivery, delivery_id)
             if row is None:
                 return False
@@ -112,7 +112,7 @@ def deliver_one(runtime: Runtime, delivery_id: str) -> bool:
     else:
         outcome = Outcome(code="SDK_CLIENT_ERROR",
                           message=f"Strongroom does not deliver to targets like {delivery.target_arn}.")
-    with runtime.database.session() as session:
+    with runtime.database.session(writes=True) as session:
         row = session.get(EventDelivery, delivery_id)
         if row is not None:
             # Backoff counts from when the attempt began: a clock moved while it was in flight must not

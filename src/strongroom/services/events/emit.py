@@ -65,7 +65,7 @@ def on_api_call(runtime: Runtime, record: dict[str, Any]) -> None:
 def _route_alone(runtime: Runtime, account_id: str, region: str, event: dict[str, Any],
                  states: tuple[str, ...]) -> None:
     try:
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             queued = route_event(session, account_id, region, DEFAULT_BUS, event, runtime.clock.now(), states=states)
     except Exception:
         log.exception("event %s could not be routed", event["id"])

@@ -397,7 +397,7 @@ def expire_imported_material(runtime: Runtime) -> None:
             )
         ).all()
     for account_id, region, key_id, material_id in due:
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             key = session.get(KmsKey, (account_id, region, key_id), with_for_update=True)
             record = session.get(KmsImportedMaterial, (account_id, region, key_id, material_id))
             if key is None or record is None or record.import_state != IMPORTED or record.valid_to is None:

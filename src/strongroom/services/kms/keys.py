@@ -210,7 +210,7 @@ def delete_due_keys(runtime: Runtime) -> None:
             )
         ).all()
     for account_id, region, key_id in due:
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             key = session.get(KmsKey, (account_id, region, key_id), with_for_update=True)
             if key is None or key.state != states.PENDING_DELETION or key.deletion_date is None:
                 continue  # cancelled, or deleted by another worker

@@ -146,7 +146,7 @@ def has_replicas(session: Session, key: KmsKey) -> bool:
 def start_primary_deletion(runtime: Runtime) -> None:
     """A primary waiting for its replicas' deletion starts its own waiting period once the last is gone."""
     now = runtime.clock.now()
-    with runtime.database.session() as session:
+    with runtime.database.session(writes=True) as session:
         waiting = session.scalars(select(KmsKey).where(KmsKey.state == states.PENDING_REPLICA_DELETION)).all()
         for key in waiting:
             if has_replicas(session, key):

@@ -305,7 +305,7 @@ def rotate_due_keys(runtime: Runtime) -> None:
             )
         ).all()
     for scope in due:
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             key = session.get(KmsKey, tuple(scope), with_for_update=True)
             if key is None or key.state != states.ENABLED or key.rotation_period_days is None:
                 continue

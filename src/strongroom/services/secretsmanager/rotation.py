@@ -127,7 +127,7 @@ def rotate_due_secrets(runtime: Runtime) -> None:
 def _start_due(runtime: Runtime, secret_arn: str) -> str | None:
     """Mark the secret's due rotation as started (a new one, or the unfinished one again)."""
     moment = runtime.clock.now()
-    with runtime.database.session() as session:
+    with runtime.database.session(writes=True) as session:
         secret = session.scalar(select(SmSecret).where(SmSecret.arn == secret_arn).with_for_update())
         if secret is None or not secret.rotation_enabled or secret.next_rotation_at is None:
             return None

@@ -192,7 +192,7 @@ def run_rotation(runtime: Runtime, secret_arn: str, token: str) -> None:
         log.error("rotation of %s failed unexpectedly (%s)", secret_arn, type(error).__name__)
         failure = "the rotation failed because of an internal error"
     moment = runtime.clock.now()
-    with runtime.database.session() as session:
+    with runtime.database.session(writes=True) as session:
         row = session.get(SmSecret, (secret.account_id, secret.region, secret.name))
         if row is None or row.rotation_token != token:
             return

@@ -208,7 +208,7 @@ def destroy_deleted_secrets(runtime: Runtime) -> None:
     with runtime.database.session() as session:
         due = list(session.scalars(select(SmSecret.arn).where(SmSecret.destroy_at <= moment)))
     for secret_arn in due:
-        with runtime.database.session() as session:
+        with runtime.database.session(writes=True) as session:
             still_due = session.scalar(
                 select(SmSecret.arn).where(SmSecret.arn == secret_arn, SmSecret.destroy_at <= moment)
             )
