@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from strongroom.barrier import TamperedRecord
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.kms import data_key_envelope
@@ -46,6 +47,8 @@ def _context(secret_arn: str, version_id: str) -> dict[str, str]:
 
 
 def _mapped(error: ServiceError, *, encrypting: bool) -> ServiceError:
+    if isinstance(error, TamperedRecord):
+        return error  # the key's material failed its integrity check: say so, not "can't decrypt"
     if error.code == "AccessDeniedException":
         return ServiceError("AccessDeniedException", ACCESS_DENIED_TEXT)
     if encrypting:
