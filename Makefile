@@ -3,18 +3,21 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve dev test test-fast lint check clean bench
+.PHONY: serve dev test test-fast lint check clean bench lock
+
+# Every install takes its exact versions from constraints.txt (see `make lock`).
+PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
 serve: $(VENV)/.installed
@@ -40,13 +43,24 @@ lint: $(VENV)/.installed-dev
 # `make bench` (MODE=scale, MODE=profile or MODE=cpu for the other modes; BENCH_ARGS="--duration 5 ..." for options).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+$(VENV)/.installed-bench: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[bench]'
 	touch $@ $(VENV)/.installed
 
 bench: $(VENV)/.installed-bench
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
 	$(BIN)/python -m bench.run $(if $(filter scale,$(MODE)),--scale) $(if $(filter profile,$(MODE)),--profile) $(if $(filter cpu,$(MODE)),--cpu) $(BENCH_ARGS)
+
+# Re-resolve pyproject.toml's ranges (runtime, dev and bench) in a throwaway venv into constraints.txt;
+# then run `make test` and the benchmarks before committing the new versions.
+LOCK_VENV := .venv-lock
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
+	sed -n '1,3p' constraints.txt > constraints.txt.new
+	$(LOCK_VENV)/bin/python -m pip freeze --exclude-editable >> constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf $(VENV) .strongroom .pytest_cache .hypothesis

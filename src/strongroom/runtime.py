@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from strongroom.audit.writer import AuditWriter
 from strongroom.auth.credentials import CredentialStore
 from strongroom.barrier import Barrier, open_barrier
 from strongroom.clock import Clock
+from strongroom.lru import CACHES, Caches
 from strongroom.services.base import Service
 from strongroom.services.registry import load_services
 from strongroom.settings import Settings
@@ -31,6 +32,8 @@ class Runtime:
     audit: AuditWriter
     services: dict[str, Service]
     router: ServiceRouter
+    # Every per-process cache of the store's state (strongroom.lru): `caches.clear()` forgets them all.
+    caches: Caches = field(default_factory=lambda: CACHES)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

@@ -14,16 +14,14 @@ from __future__ import annotations
 import re
 import secrets
 import string
-import threading
 import time
-from collections import OrderedDict
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from strongroom.auth.principal import Principal
 from strongroom.barrier import Barrier, TamperedRecord, bound_locator
-from strongroom.lru import remember
+from strongroom.lru import LRUCache
 from strongroom.store.db import Database
 from strongroom.store.tables import AccessKey
 
@@ -98,8 +96,7 @@ class CredentialStore:
         self._barrier = barrier
         self._cache_size = cache_size
         self._cache_ttl = cache_ttl
-        self._cache: OrderedDict[str, tuple[float, Principal, str]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: LRUCache[str, tuple[float, Principal, str]] = LRUCache(cache_size)
 
     def create_access_key(
         self,
@@ -171,24 +168,19 @@ class CredentialStore:
 
     def forget(self, access_key_id: str) -> None:
         """Drop a key from this process's cache (after its status changes or it is deleted)."""
-        with self._lock:
-            self._cache.pop(access_key_id, None)
+        self._cache.pop(access_key_id)
 
     def _cached(self, access_key_id: str) -> tuple[Principal, str] | None:
-        with self._lock:
-            entry = self._cache.get(access_key_id)
-            if entry is None:
-                return None
-            expires, principal, secret = entry
-            if time.monotonic() >= expires:
-                del self._cache[access_key_id]
-                return None
-            self._cache.move_to_end(access_key_id)
-            return principal, secret
+        entry = self._cache.get(access_key_id)
+        if entry is None:
+            return None
+        expires, principal, secret = entry
+        if time.monotonic() >= expires:
+            self._cache.pop(access_key_id)
+            return None
+        return principal, secret
 
     def _remember(self, access_key_id: str, principal: Principal, secret: str) -> None:
         if self._cache_size <= 0:
             return
-        with self._lock:
-            remember(self._cache, access_key_id, (time.monotonic() + self._cache_ttl, principal, secret),
-                     self._cache_size)
+        self._cache.put(access_key_id, (time.monotonic() + self._cache_ttl, principal, secret))

@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 from strongroom.auth.policy import Decision, PolicyDocument
 from strongroom.auth.policy.request import ABSENT
+from strongroom.lru import LRUCache
 
 # Enough for every principal x action x key of a busy server; past it the cache starts over.
 CAPACITY = 8192
@@ -121,10 +122,9 @@ def matches(reads: Reads, keys: Mapping[str, object]) -> bool:
 
 class DecisionCache:
     def __init__(self, capacity: int = CAPACITY, variants: int = VARIANTS) -> None:
-        self._capacity = capacity
         self._variants = variants
-        self._entries: dict[DecisionKey, tuple[tuple[Variant, ...], object]] = {}
-        self._lock = threading.Lock()
+        self._entries: LRUCache[DecisionKey, tuple[tuple[Variant, ...], object]] = LRUCache(capacity)
+        self._lock = threading.Lock()  # a key's variants are read, then written
 
     def variants(self, key: DecisionKey) -> tuple[Variant, ...]:
         """The decisions remembered under `key`, newest first (one with no reads holds for any context)."""
@@ -141,19 +141,16 @@ class DecisionCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                if len(self._entries) >= self._capacity:
-                    self._entries.clear()
                 kept: tuple[Variant, ...] = (variant,)
             elif not reads:
                 kept = (variant,)
             else:
                 others = [old for old in entry[0] if old.reads != reads]
                 kept = (variant, *others[: self._variants - 1])
-            self._entries[key] = (kept, documents)
+            self._entries.put(key, (kept, documents))
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

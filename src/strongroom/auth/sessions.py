@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from strongroom.auth.failures import EXPIRED_SESSION_TEXT, INVALID_CREDENTIALS_T
 from strongroom.auth.principal import Principal
 from strongroom.auth.session_tables import StsSession
 from strongroom.barrier import TamperedRecord, bound_locator
+from strongroom.lru import LRUCache
 from strongroom.store.db import Database
 
 if TYPE_CHECKING:
@@ -129,9 +129,7 @@ class SessionStore:
     def __init__(self, database: Database, barrier: Sealer, cache_size: int = 4096) -> None:
         self._database = database
         self._barrier = barrier
-        self._cache: OrderedDict[str, _Stored] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._cache: LRUCache[str, _Stored] = LRUCache(cache_size)
 
     def issue(self, grant: SessionGrant, now: datetime, session: Session | None = None) -> IssuedSession:
         """New temporary credentials for `grant`, stored in `session`'s transaction (a request's own,
@@ -191,26 +189,19 @@ class SessionStore:
         cutoff = now - EXPIRED_RETENTION
         with self._database.session() as session:
             result = session.execute(delete(StsSession).where(StsSession.expires_at < cutoff))
-        with self._lock:
-            for key in [key for key, stored in self._cache.items() if stored.expires_at < cutoff]:
-                del self._cache[key]
+        self._cache.discard_where(lambda _key, stored: stored.expires_at < cutoff)
         return int(getattr(result, "rowcount", 0) or 0)
 
     def _stored(self, access_key_id: str) -> _Stored | None:
-        with self._lock:
-            stored = self._cache.get(access_key_id)
-            if stored is not None:
-                self._cache.move_to_end(access_key_id)
-                return stored
+        stored = self._cache.get(access_key_id)
+        if stored is not None:
+            return stored
         with self._database.session() as session:
             row = session.get(StsSession, access_key_id)
             if row is None:
                 return None
             stored = _from_row(row)
-        with self._lock:
-            self._cache[access_key_id] = stored
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        self._cache.put(access_key_id, stored)
         return stored
 
 

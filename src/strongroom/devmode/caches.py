@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from strongroom.auth.credentials import CredentialStore
 from strongroom.runtime import Runtime
 from strongroom.services.kms.store import material_cache
 from strongroom.services.kms.tables import KmsKey
 
 
 def forget_cached_state(runtime: Runtime) -> None:
-    """After a reset (by this worker or another): no cached key, session or clock offset outlives it."""
-    # A fresh credential store has an empty cache; the old one goes with its last request.
-    runtime.credentials = CredentialStore(runtime.database, runtime.barrier)
-    _fresh_session_store(runtime)
+    """After a reset (by this worker or another): no cached key, credential, session, policy, decision or
+    clock offset outlives it."""
+    runtime.caches.clear()
     runtime.load_clock_offset()
 
 
@@ -28,12 +26,3 @@ def forget_kms_material(runtime: Runtime) -> None:
         keys = session.execute(select(KmsKey.account_id, KmsKey.region, KmsKey.key_id)).all()
     for account_id, region, key_id in keys:
         material_cache.forget_key(account_id, region, key_id)
-
-
-def _fresh_session_store(runtime: Runtime) -> None:
-    # Temporary credentials (STS) look their session store up on the runtime's `sessions` attribute.
-    try:
-        from strongroom.auth.sessions import SessionStore
-    except ImportError:  # a build without temporary credentials has no session cache to drop
-        return
-    setattr(runtime, "sessions", SessionStore(runtime.database, runtime.barrier))  # noqa: B010

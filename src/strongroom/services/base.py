@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.model import ServiceModel
 
 from strongroom.context import RequestContext
+from strongroom.services.read_only import READ_ONLY
 from strongroom.wire.specs import load_service
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ class AuditListener:
 
     def receive(self, runtime: Runtime, record: dict[str, Any]) -> None:
         raise NotImplementedError
-
-_READ_PREFIXES = ("Get", "List", "Describe", "Lookup", "Batch Get", "Test", "Simulate", "Validate")
 
 
 def _all_resources(_ctx: RequestContext, _params: dict[str, Any]) -> list[str]:
@@ -98,11 +97,13 @@ class Service:
         *,
         action: str | None = None,
         resources: ResourceResolver | None = None,
-        read_only: bool | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of operation `name`."""
         if name not in self.model.operation_names:
             raise ValueError(f"{self.name} has no operation {name}")
+        read_only = READ_ONLY.get(self.name, {}).get(name)
+        if read_only is None:
+            raise ValueError(f"{self.name}:{name} is not in strongroom.services.read_only.READ_ONLY")
 
         def register(handler: Handler) -> Handler:
             self.operations[name] = Operation(
@@ -110,7 +111,7 @@ class Service:
                 handler=handler,
                 action=action or f"{self.action_prefix}:{name}",
                 resources=resources or _all_resources,
-                read_only=name.startswith(_READ_PREFIXES) if read_only is None else read_only,
+                read_only=read_only,
             )
             return handler
 

@@ -8,11 +8,10 @@ empties the cache. With no revision (None) nothing is cached.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from strongroom.lru import remember
+from strongroom.lru import CACHES, LRUCache
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -20,10 +19,10 @@ V = TypeVar("V")
 
 class RevisionCache(Generic[K, V]):
     def __init__(self, capacity: int = 4096) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._entries: LRUCache[K, V] = LRUCache(capacity)
         self._revision: int | None = None
         self._lock = threading.Lock()
+        CACHES.add(self)
 
     def get(self, revision: int | None, key: K) -> V | None:
         if revision is None or revision != self._revision:
@@ -31,10 +30,7 @@ class RevisionCache(Generic[K, V]):
         with self._lock:
             if revision != self._revision:
                 return None
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
+            return self._entries.get(key)
 
     def put(self, revision: int | None, key: K, value: V) -> None:
         if revision is None:
@@ -45,7 +41,7 @@ class RevisionCache(Generic[K, V]):
                 self._revision = revision
             elif revision < self._revision:
                 return  # read before a change this cache has already seen
-            remember(self._entries, key, value, self._capacity)
+            self._entries.put(key, value)
 
     def clear(self) -> None:
         with self._lock:

@@ -8,7 +8,6 @@ change in this process and expires after a few seconds, for changes made by othe
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from strongroom.lru import LRUCache
 from strongroom.services.events.patterns import EventPattern, InvalidEventPattern, parse_event_pattern
 from strongroom.services.events.tables import EventDelivery, EventRule, EventTarget
 from strongroom.services.events.transform import target_input
@@ -43,33 +43,28 @@ def compiled_pattern(text: str) -> EventPattern | None:
 class RuleCache:
     """Whether a bus has any enabled rule with an event pattern, per process, briefly remembered."""
 
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, str, str], tuple[bool, float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._known: LRUCache[tuple[str, str, str], tuple[bool, float]] = LRUCache(capacity)
 
     def has_rules(self, account_id: str, region: str, bus_name: str, lookup: Callable[[], Session]) -> bool:
         """The cached answer, or one query in the session `lookup` gives (only called on a miss)."""
         scope = (account_id, region, bus_name)
-        with self._lock:
-            known = self._known.get(scope)
+        known = self._known.get(scope)
         if known is not None and known[1] > time.monotonic():
             return known[0]
         found = lookup().scalar(select(EventRule.name).where(
             EventRule.account_id == account_id, EventRule.region == region, EventRule.bus_name == bus_name,
             EventRule.state.in_(ACTIVE_STATES), EventRule.event_pattern.is_not(None)).limit(1)) is not None
-        with self._lock:
-            self._known[scope] = (found, time.monotonic() + RULE_CACHE_SECONDS)
+        self._known.put(scope, (found, time.monotonic() + RULE_CACHE_SECONDS))
         return found
 
     def known(self, account_id: str, region: str, bus_name: str) -> bool | None:
         """The remembered answer without any query; None when not known (or no longer)."""
-        with self._lock:
-            known = self._known.get((account_id, region, bus_name))
+        known = self._known.get((account_id, region, bus_name))
         return known[0] if known is not None and known[1] > time.monotonic() else None
 
     def forget(self, account_id: str, region: str, bus_name: str) -> None:
-        with self._lock:
-            self._known.pop((account_id, region, bus_name), None)
+        self._known.pop((account_id, region, bus_name))
 
 
 rule_cache = RuleCache()

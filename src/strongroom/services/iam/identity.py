@@ -8,8 +8,6 @@ on every Put. Only documents missing from the cache are read from the store.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,7 +17,7 @@ from sqlalchemy.orm import Session
 from strongroom.auth.policy import PolicyDocument, PolicyKind
 from strongroom.auth.policy.binding import loaded_bindings
 from strongroom.auth.principal import Principal
-from strongroom.lru import remember
+from strongroom.lru import LRUCache
 from strongroom.services.iam.naming import parse_entity_arn
 from strongroom.services.iam.queries import find_role
 from strongroom.services.iam.shapes import role_arn
@@ -52,27 +50,8 @@ NO_POLICIES = IdentityPolicies((), None)
 GONE = IdentityPolicies((), None, exists=False)
 
 
-class DocumentCache:
-    """A bounded, thread-safe LRU of compiled documents."""
-
-    def __init__(self, capacity: int = 4096) -> None:
-        self._entries: OrderedDict[CacheKey, PolicyDocument] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def get(self, key: CacheKey) -> PolicyDocument | None:
-        with self._lock:
-            document = self._entries.get(key)
-            if document is not None:
-                self._entries.move_to_end(key)
-            return document
-
-    def put(self, key: CacheKey, document: PolicyDocument) -> None:
-        with self._lock:
-            remember(self._entries, key, document, self._capacity)
-
-
-_documents = DocumentCache()
+# Compiled policy documents, by what names a stored document's text.
+_documents: LRUCache[CacheKey, PolicyDocument] = LRUCache(4096)
 
 
 def _compiled(key: CacheKey, text: str, kind: PolicyKind) -> PolicyDocument:

@@ -232,7 +232,7 @@ def authorize_retirement(ctx: RequestContext, operation: Operation, params: dict
     authorize_key(ctx, operation.action, facts, request_keys(ctx, operation.name, params))
 
 
-@service.operation("RetireGrant", read_only=False)
+@service.operation("RetireGrant")
 def retire_grant(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
         grant = _grant_for_retirement(ctx, session, params)

@@ -16,7 +16,6 @@ is decided and carried out on the same view of the key.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,7 @@ from strongroom.auth.policy import PolicyDocument, PolicyKind
 from strongroom.auth.policy.binding import loaded_bindings
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
-from strongroom.lru import remember, touch
+from strongroom.lru import CACHES, LRUCache
 from strongroom.services.kms.store import (
     CURRENT,
     alias_arn,
@@ -114,10 +113,10 @@ class _Generation:
 
     __slots__ = ("aliases", "keys", "revision")
 
-    def __init__(self, revision: int | None) -> None:
+    def __init__(self, revision: int | None, capacity: int) -> None:
         self.revision = revision
-        self.keys: OrderedDict[tuple[str, str, str], KeyFacts] = OrderedDict()
-        self.aliases: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self.keys: LRUCache[tuple[str, str, str], KeyFacts] = LRUCache(capacity)
+        self.aliases: LRUCache[tuple[str, str, str], str] = LRUCache(capacity)
 
 
 class KeyCache:
@@ -129,8 +128,9 @@ class KeyCache:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
-        self._generation = _Generation(None)
+        self._generation = _Generation(None, capacity)
         self._lock = threading.Lock()
+        CACHES.add(self)
 
     def _at(self, revision: int) -> _Generation:
         generation = self._generation
@@ -139,22 +139,14 @@ class KeyCache:
             with self._lock:
                 generation = self._generation
                 if generation.revision != revision:
-                    generation = self._generation = _Generation(revision)
+                    generation = self._generation = _Generation(revision, self._capacity)
         return generation
 
     def key(self, revision: int, name: tuple[str, str, str]) -> KeyFacts | None:
-        keys = self._at(revision).keys
-        facts = keys.get(name)
-        if facts is not None:
-            touch(keys, name)
-        return facts
+        return self._at(revision).keys.get(name)
 
     def alias(self, revision: int, name: tuple[str, str, str]) -> str | None:
-        aliases = self._at(revision).aliases
-        key_id = aliases.get(name)
-        if key_id is not None:
-            touch(aliases, name)
-        return key_id
+        return self._at(revision).aliases.get(name)
 
     def put(self, revision: int, facts: KeyFacts, alias: tuple[str, str, str] | None = None) -> None:
         key = facts.key
@@ -164,13 +156,13 @@ class KeyCache:
                 # Loaded under a revision that has moved on (or not yet been seen): not kept.
                 return
             name = (key.account_id, key.region, key.key_id)
-            remember(generation.keys, name, facts, self._capacity)
+            generation.keys.put(name, facts)
             if alias is not None:
-                remember(generation.aliases, alias, key.key_id, self._capacity)
+                generation.aliases.put(alias, key.key_id)
 
     def clear(self) -> None:
         with self._lock:
-            self._generation = _Generation(None)
+            self._generation = _Generation(None, self._capacity)
 
 
 key_cache = KeyCache()

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.audit.writer import COMPANIONS, Companion
 from strongroom.context import RequestContext
+from strongroom.lru import LRUCache
 from strongroom.services.base import Handler
 
 # The modules whose handlers are wrapped must have registered them first.
@@ -43,10 +44,9 @@ class _RecentWrites:
     """What this worker last wrote per key, to skip repeated writes of the same operation."""
 
     def __init__(self, capacity: int = 10_000) -> None:
-        self._capacity = capacity
         # Per key: the operation last written, and until when the same operation is not written again.
-        self._entries: dict[tuple[str, str, str], tuple[str, datetime]] = {}
-        self._lock = threading.Lock()
+        self._entries: LRUCache[tuple[str, str, str], tuple[str, datetime]] = LRUCache(capacity)
+        self._lock = threading.Lock()  # a key's entry is read, then written
 
     def due(self, name: tuple[str, str, str], operation: str, now: datetime) -> bool:
         # Most calls find a recent write: they only read, and a read of the dict needs no lock.
@@ -57,9 +57,7 @@ class _RecentWrites:
             last = self._entries.get(name)
             if last is not None and last[0] == operation and now < last[1]:
                 return False
-            if len(self._entries) >= self._capacity:
-                self._entries.clear()
-            self._entries[name] = (operation, now + REWRITE_AFTER)
+            self._entries.put(name, (operation, now + REWRITE_AFTER))
             return True
 
 

@@ -6,40 +6,14 @@ accepting aliases only for the operations whose model documents them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from strongroom.context import RequestContext
-from strongroom.services.base import Handler, ResourceResolver, Service
+from strongroom.services.base import ResourceResolver, Service
 from strongroom.services.kms.authorization import authorize_kms_request
 from strongroom.services.kms.store import resolve_key_arn
 
-# The operations CloudTrail records as readOnly although their names do not say so: AWS counts KMS's
-# cryptographic operations as reads (see the CloudTrail examples in the KMS developer guide).
-READ_ONLY_OPERATIONS = frozenset({
-    "Decrypt", "DeriveSharedSecret", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "GenerateMac", "GenerateRandom",
-    "ReEncrypt", "Sign", "Verify", "VerifyMac",
-})
-
-
-class KmsService(Service):
-    """KMS's plugin: as any service, except that its cryptographic operations are declared read-only."""
-
-    def operation(
-        self,
-        name: str,
-        *,
-        action: str | None = None,
-        resources: ResourceResolver | None = None,
-        read_only: bool | None = None,
-    ) -> Callable[[Handler], Handler]:
-        if read_only is None and name in READ_ONLY_OPERATIONS:
-            read_only = True
-        return super().operation(name, action=action, resources=resources, read_only=read_only)
-
-
-service = KmsService("kms", authorizer=authorize_kms_request)
+service = Service("kms", authorizer=authorize_kms_request)
 
 # The cryptographic operations on symmetric and signing keys: their keys come from the key cache and
 # their last-use record is written with the audit batch, so they never write the store themselves.
@@ -48,6 +22,7 @@ service.inline_operations = frozenset({
     "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "Sign", "Verify",
     "GenerateMac", "VerifyMac", "GenerateRandom",
 })
+
 
 def key_resource(member: str = "KeyId", *, aliases: bool = False) -> ResourceResolver:
     """The ARN of the key named by `member`; "*" when the member is absent (optional KeyIds)."""

@@ -11,8 +11,6 @@ import base64
 import binascii
 import functools
 import re
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -20,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
-from strongroom.lru import remember, touch
+from strongroom.lru import LRUCache
 from strongroom.regions import arn
 from strongroom.services.kms.tables import KmsAlias, KmsKey, KmsKeyMaterial
 from strongroom.services.request_store import runtime_of as runtime_of
@@ -144,27 +142,17 @@ class MaterialCache:
     """
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: LRUCache[tuple[str, str, str, str], bytes] = LRUCache(capacity)
 
     def get(self, name: tuple[str, str, str, str]) -> bytes | None:
-        # No lock: a dict read and move_to_end are each atomic under the GIL (an entry a writer evicts
-        # in between is simply not moved), and writers never iterate the live dict.
-        value = self._entries.get(name)
-        if value is not None:
-            touch(self._entries, name)
-        return value
+        return self._entries.get(name)
 
     def put(self, name: tuple[str, str, str, str], material: bytes) -> None:
-        with self._lock:
-            remember(self._entries, name, material, self._capacity)
+        self._entries.put(name, material)
 
     def forget_key(self, account_id: str, region: str, key_id: str) -> None:
-        with self._lock:
-            # A snapshot of the names: a lock-free get may reorder the dict while this runs.
-            for name in [n for n in list(self._entries) if n[:3] == (account_id, region, key_id)]:
-                self._entries.pop(name, None)
+        key = (account_id, region, key_id)
+        self._entries.discard_where(lambda name, _material: name[:3] == key)
 
 
 material_cache = MaterialCache()

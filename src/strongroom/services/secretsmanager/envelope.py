@@ -2,30 +2,27 @@
 
 A value is encrypted under a fresh 256-bit data key (AES-GCM) that KMS generates under the secret's
 key, with the encryption context AWS uses (`SecretARN`, `SecretVersionId`); the data key's KMS
-ciphertext travels with the value. The whole envelope is sealed by the barrier with the locator
-`secretsmanager/<account>/<region>/<arn>/<version-id>`, so neither plaintext nor a usable data key is
-ever stored. KMS's errors become Secrets Manager's.
+ciphertext travels with the value (the recipe Parameter Store uses too:
+`strongroom.services.kms.data_key_envelope`). The whole envelope is sealed by the barrier with the
+locator `secretsmanager/<account>/<region>/<arn>/<version-id>`, so neither plaintext nor a usable data
+key is ever stored. KMS's errors become Secrets Manager's.
 """
 
 from __future__ import annotations
 
-import os
-import struct
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongroom.barrier import TamperedRecord
 from strongroom.context import RequestContext
-from strongroom.errors import InternalFailure, ServiceError
+from strongroom.errors import ServiceError
+from strongroom.services.kms import data_key_envelope
 from strongroom.services.kms import internal as kms
 from strongroom.services.secretsmanager.store import runtime_of
 
 VIA = "secretsmanager"
 MANAGED_ALIAS = "alias/aws/secretsmanager"
-_FORMAT = 1
-_NONCE_BYTES = 12
+# The stored envelope's first byte: its format's version.
+_PREFIX = b"\x01"
 
 ACCESS_DENIED_TEXT = "Access to KMS is not allowed"
 ENCRYPTION_FAILURE_TEXT = (
@@ -82,35 +79,25 @@ def seal_value(
 ) -> SealedValue:
     reference = key_reference(ctx, kms_key_id)
     try:
-        data_key, wrapped_key, key_arn = kms.generate_data_key_as_caller(
-            ctx, key_reference=reference, context=_context(secret_arn, version_id), via_service=VIA
-        )
+        envelope = data_key_envelope.seal(ctx, plaintext, prefix=_PREFIX, key_reference=reference,
+                                          context=_context(secret_arn, version_id), via_service=VIA,
+                                          aad=_aad(secret_arn, version_id))
     except ServiceError as error:
         raise _mapped(error, encrypting=True) from None
-    nonce = os.urandom(_NONCE_BYTES)
-    aad = f"{secret_arn}\n{version_id}".encode()
-    ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, aad)
-    envelope = struct.pack(">BH", _FORMAT, len(wrapped_key)) + wrapped_key + nonce + ciphertext
-    sealed = runtime_of(ctx).barrier.seal(envelope, locator(account_id, ctx.region, secret_arn, version_id))
-    return SealedValue(sealed, key_arn)
+    sealed = runtime_of(ctx).barrier.seal(envelope.blob, locator(account_id, ctx.region, secret_arn, version_id))
+    return SealedValue(sealed, envelope.key_arn)
 
 
 def open_value(ctx: RequestContext, *, account_id: str, region: str, secret_arn: str, version_id: str,
                sealed: bytes) -> bytes:
     envelope = runtime_of(ctx).barrier.open(sealed, locator(account_id, region, secret_arn, version_id))
-    form, length = struct.unpack_from(">BH", envelope)
-    if form != _FORMAT:
-        raise InternalFailure()
-    wrapped_key = envelope[3:3 + length]
-    nonce = envelope[3 + length:3 + length + _NONCE_BYTES]
-    ciphertext = envelope[3 + length + _NONCE_BYTES:]
     try:
-        data_key, _key_arn = kms.decrypt_as_caller(
-            ctx, blob=wrapped_key, context=_context(secret_arn, version_id), via_service=VIA
-        )
+        return data_key_envelope.open_envelope(ctx, envelope, prefix=_PREFIX, via_service=VIA,
+                                               context=_context(secret_arn, version_id),
+                                               aad=_aad(secret_arn, version_id))
     except ServiceError as error:
         raise _mapped(error, encrypting=False) from None
-    try:
-        return AESGCM(data_key).decrypt(nonce, ciphertext, f"{secret_arn}\n{version_id}".encode())
-    except InvalidTag:
-        raise ServiceError("DecryptionFailure", DECRYPTION_FAILURE_TEXT) from None
+
+
+def _aad(secret_arn: str, version_id: str) -> bytes:
+    return f"{secret_arn}\n{version_id}".encode()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.lru import LRUCache
 from strongroom.regions import arn
 
 MAX_LEVELS = 15
@@ -141,14 +142,11 @@ def parse_reference(ctx: RequestContext, text: str, *, selectors: bool = True) -
     found = _references.get(memo_key)
     if found is None:
         found = _parse_reference(ctx, text, selectors=selectors)
-        if len(_references) >= _REFERENCES_KEPT:
-            _references.clear()
-        _references[memo_key] = found
+        _references.put(memo_key, found)
     return found
 
 
-_REFERENCES_KEPT = 4096
-_references: dict[tuple[str, str, str, bool], Reference] = {}
+_references: LRUCache[tuple[str, str, str, bool], Reference] = LRUCache(4096)
 
 
 def _parse_reference(ctx: RequestContext, text: str, *, selectors: bool) -> Reference:

@@ -3,24 +3,21 @@
 The plaintext is never stored: a version row holds the KMS ciphertext blob, sealed with locator
 `ssm/<account>/<region>/<name>/<version>`. The encryption context binds the blob to the parameter's
 ARN, as Parameter Store's does. Values too large for KMS Encrypt (over 4 KB, advanced tier) are
-enveloped as AWS envelopes advanced parameters: a KMS data key encrypts them with AES-256-GCM, and the
-blob is the encrypted data key, the nonce and the ciphertext. KMS's refusals become SSM's errors,
-worded as SSM relays them: KMS's message followed by "(Service: AWSKMS; ...)".
+enveloped as AWS envelopes advanced parameters: under a KMS data key, by the recipe Secrets Manager
+uses too (`strongroom.services.kms.data_key_envelope`), the parameter's ARN as associated data. KMS's
+refusals become SSM's errors, worded as SSM relays them: KMS's message followed by
+"(Service: AWSKMS; ...)".
 """
 
 from __future__ import annotations
 
 import base64
-import os
-import struct
 import uuid
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
-from strongroom.services.kms import internal
+from strongroom.services.kms import data_key_envelope, internal
 from strongroom.services.ssm.store import runtime_of
 
 MANAGED_KEY_ALIAS = "alias/aws/ssm"
@@ -65,32 +62,22 @@ def encrypt(ctx: RequestContext, key_arn: str, parameter_arn: str, plaintext: st
             blob, _ = internal.encrypt_as_caller(ctx, key_reference=key_arn, plaintext=data, context=context,
                                                  via_service="ssm")
             return blob
-        data_key, encrypted_key, _ = internal.generate_data_key_as_caller(
-            ctx, key_reference=key_arn, context=context, via_service="ssm",
-        )
+        return data_key_envelope.seal(ctx, data, prefix=_ENVELOPE, key_reference=key_arn, context=context,
+                                      via_service="ssm", aad=parameter_arn.encode()).blob
     except ServiceError as error:
         raise _relayed(error) from None
-    nonce = os.urandom(12)
-    sealed = AESGCM(data_key).encrypt(nonce, data, parameter_arn.encode())
-    return _ENVELOPE + struct.pack(">H", len(encrypted_key)) + encrypted_key + nonce + sealed
 
 
 def decrypt(ctx: RequestContext, blob: bytes, parameter_arn: str) -> str:
     context = {CONTEXT_KEY: parameter_arn}
-    enveloped = blob.startswith(_ENVELOPE)
-    if enveloped:
-        offset = len(_ENVELOPE)
-        (length,) = struct.unpack(">H", blob[offset:offset + 2])
-        encrypted_key = blob[offset + 2:offset + 2 + length]
-        nonce = blob[offset + 2 + length:offset + 14 + length]
-        body = blob[offset + 14 + length:]
     try:
-        plaintext, _ = internal.decrypt_as_caller(ctx, blob=encrypted_key if enveloped else blob, context=context,
-                                                  via_service="ssm")
+        if data_key_envelope.is_envelope(blob, _ENVELOPE):
+            plaintext = data_key_envelope.open_envelope(ctx, blob, prefix=_ENVELOPE, context=context,
+                                                        via_service="ssm", aad=parameter_arn.encode())
+        else:
+            plaintext, _ = internal.decrypt_as_caller(ctx, blob=blob, context=context, via_service="ssm")
     except ServiceError as error:
         raise _relayed(error) from None
-    if enveloped:
-        plaintext = AESGCM(plaintext).decrypt(nonce, body, parameter_arn.encode())
     return plaintext.decode()
 
 

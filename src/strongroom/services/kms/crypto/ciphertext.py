@@ -108,7 +108,7 @@ def decrypt_symmetric(material: bytes, blob: bytes, context: Mapping[str, str]) 
         aad = header + encode_context(context)
     except errors.ServiceError:
         raise errors.invalid_ciphertext() from None
-    data_key = _message_key(material, header[_IDS_START:_SALT_START], header[_SALT_START:_NONCE_START])
+    data_key = _opening_key(material, header[_IDS_START:_SALT_START], header[_SALT_START:_NONCE_START])
     try:
         return hazmat.aes_gcm_open(data_key, header[_NONCE_START:], blob[HEADER_SIZE:], aad)
     except InvalidTag:
@@ -118,6 +118,14 @@ def decrypt_symmetric(material: bytes, blob: bytes, context: Mapping[str, str]) 
 def _message_key(material: bytes, ids: bytes, salt: bytes) -> bytes:
     # info binds the derived key to the key id and material id (header bytes 4..52) as well.
     return hazmat.hkdf_sha256(material, salt=salt, info=_DERIVATION_LABEL + ids, length=_KEY_BYTES)
+
+
+# The same blob is opened again and again (a data key unwrapped per use, a SecureString read per request),
+# and the key HKDF derives for it depends on nothing else: kept, it is derived once. Like the memos below,
+# a pure function of its arguments, so no entry can go stale.
+@functools.lru_cache(maxsize=1024)
+def _opening_key(material: bytes, ids: bytes, salt: bytes) -> bytes:
+    return _message_key(material, ids, salt)
 
 
 # Both memos below are pure functions of their arguments (a blob's id bytes never mean anything else), so

@@ -1,4 +1,4 @@
-"""Raw cryptographic primitives, one thin call each over `cryptography` and the standard library.
+"""Raw cryptographic primitives, one thin call each over `cryptography` (pyca) and the OS's randomness.
 
 WARNING: nothing here checks key specs, algorithms, lengths or AWS's rules, and failures surface as the
 underlying library's exceptions. Call these only from the recipe modules of this package
@@ -9,14 +9,13 @@ failure into the KMS error AWS would answer.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import os
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import constant_time, hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, mlkem, padding, rsa, utils
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "SHA_1": hashes.SHA1,
@@ -38,38 +37,14 @@ def random_bytes(length: int) -> bytes:
     return os.urandom(length)
 
 
-_SHA256_BYTES = 32
-_SHA256_BLOCK = 64
-# Byte-wise XOR with HMAC's inner and outer pads (RFC 2104), applied with bytes.translate.
-_INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
-_OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
-
-
-def hmac_sha256(key: bytes, message: bytes) -> bytes:
-    """HMAC-SHA256 (RFC 2104) over two one-shot hashes: the bytes `hmac.digest` gives, in about half its time,
-    since OpenSSL 3 sets up a MAC context per `hmac.digest` call, which costs more than the hashing here."""
-    if len(key) > _SHA256_BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_SHA256_BLOCK, b"\x00")
-    inner = hashlib.sha256(key.translate(_INNER_PAD) + message).digest()
-    return hashlib.sha256(key.translate(_OUTER_PAD) + inner).digest()
+_SHA256 = hashes.SHA256()
 
 
 def hkdf_sha256(key_material: bytes, *, salt: bytes, info: bytes, length: int) -> bytes:
-    """HKDF-SHA256 (RFC 5869): the bytes `cryptography`'s HKDF derives, without building its objects per call
-    (this runs once per symmetric Encrypt and Decrypt)."""
-    if not 0 < length <= 255 * _SHA256_BYTES:
+    """HKDF-SHA256 (RFC 5869); an empty salt is HashLen zero bytes (RFC 5869 2.2)."""
+    if not 0 < length <= 255 * _SHA256.digest_size:
         raise ValueError(f"HKDF-SHA256 cannot derive {length} bytes.")
-    # An absent salt is HashLen zero bytes (RFC 5869 2.2), which HMAC's key padding makes of b"" anyway.
-    prk = hmac_sha256(salt, key_material)
-    block = hmac_sha256(prk, info + b"\x01")
-    if length <= _SHA256_BYTES:
-        return block[:length]
-    blocks = [block]
-    for counter in range(2, -(-length // _SHA256_BYTES) + 1):
-        block = hmac_sha256(prk, block + info + bytes((counter,)))
-        blocks.append(block)
-    return b"".join(blocks)[:length]
+    return HKDF(algorithm=_SHA256, length=length, salt=salt or None, info=info).derive(key_material)
 
 
 def aes_gcm_seal(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
@@ -217,11 +192,14 @@ def ml_dsa_verify(
 
 
 def hmac_digest(key: bytes, hash_name: str, message: bytes) -> bytes:
-    return hmac.new(key, message, hash_name.replace("_", "").lower()).digest()
+    """HMAC (RFC 2104) with one of HASHES ("SHA_256", ...)."""
+    mac = hmac.HMAC(key, HASHES[hash_name]())
+    mac.update(message)
+    return mac.finalize()
 
 
 def constant_time_equal(left: bytes, right: bytes) -> bool:
-    return hmac.compare_digest(left, right)
+    return constant_time.bytes_eq(left, right)
 
 
 def ecdh(private_key: ec.EllipticCurvePrivateKey, peer: ec.EllipticCurvePublicKey) -> bytes:
