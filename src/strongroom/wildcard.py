@@ -191,8 +191,12 @@ class WildcardSet:
         segmented: list[_Segments] = []
         questions: list[list[Piece]] = []
         self.everything = False
+        seen: set[tuple[Piece, ...]] = set()
         for raw in patterns:
             pieces = _normalized(raw)
+            if tuple(pieces) in seen:
+                continue
+            seen.add(tuple(pieces))
             shape = tuple(piece if isinstance(piece, Wildcard) else str for piece in pieces)
             if any(isinstance(piece, Wildcard) and not piece.many for piece in pieces):
                 questions.append(pieces)
