@@ -58,7 +58,7 @@ def policy_cases(scale: float) -> list[tuple[str, Callable[[], Any]]]:
     # Distinct values, each with its quotes, comma and space.
     several = [f"*a*{index}*b*" for index in range(value // 14)]
     several_questions = [f"*a?{index}?b*" for index in range(value // 14)]
-    actions = [f"kms:*a?{index}b*" for index in range(value // 16)]
+    actions = [f"kms:*a?{index}b*" for index in range(value // 17)]
     arn = "arn:aws:kms:*:*:*:" + "a?" * (value // 2 - 10) + "*b"
     agent = "a" * head
     return [

@@ -23,8 +23,6 @@ ARN_PARTS = 6
 # The wildcards of the first five ARN parts, which never cross into the next part.
 _IN_PART = {STAR: Wildcard(True, ":"), QMARK: Wildcard(False, ":")}
 
-__all__ = ["ARN_PARTS", "QMARK", "STAR", "PatternPiece", "arn_pieces", "compile_actions", "is_arn", "wildcard_set"]
-
 
 def _split_arn_pieces(pieces: Sequence[PatternPiece]) -> list[list[PatternPiece]] | None:
     """Split pattern pieces at the first five literal colons; None if there are not five."""
