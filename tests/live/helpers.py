@@ -56,6 +56,16 @@ def run_sql(server: Server, statement: str, **values: Any) -> None:
         engine.dispose()
 
 
+def stored_rows(server: Server, statement: str, **values: Any) -> list[Any]:
+    """The rows a query reads from the server's store behind its back."""
+    engine = create_engine(server.store_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(statement), values).all())
+    finally:
+        engine.dispose()
+
+
 # Parameters of a module-scoped fixture that runs its tests on SQLite and on PostgreSQL.
 BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

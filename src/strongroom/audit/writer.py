@@ -335,6 +335,22 @@ class AuditWriter:
             _run_companions(connection, companions)
 
 
+def write_within(connection: Connection, records: Sequence[dict[str, Any]], companions: Sequence[Companion]) -> None:
+    """Insert `records` and run `companions` in the transaction already open on `connection` (a
+    request's own: see `strongroom.store.request_transaction`), which commits them with its change.
+    A companion that fails is undone alone (its savepoint) and logged, as in a batch."""
+    connection.execute(insert(AuditEvent), [row_for(record) for record in records])
+    for companion in sorted(companions, key=_row_of):
+        savepoint = connection.begin_nested()
+        try:
+            companion.write(connection)
+        except Exception as exc:
+            savepoint.rollback()
+            log.error("a write accompanying an audit record failed: %s", _without_parameters(exc))
+        else:
+            savepoint.commit()
+
+
 def _run_companions(connection: Connection, companions: Sequence[Companion]) -> None:
     for companion in sorted(companions, key=_row_of):
         try:
