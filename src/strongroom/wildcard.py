@@ -15,10 +15,10 @@ With n = len(text) and m = the patterns' total length, the cost is bounded so:
   start the text and the last must end it; each segment between is placed at its leftmost place
   after the previous one, found with `str.find`. Leftmost is always right: a later place for a
   segment leaves only less room for the ones after it. The searches cover disjoint stretches of the
-  text, and CPython's `find` compares at most min(len(segment), 100) characters per position (it
-  switches to the linear two-way search beyond that), so one pattern costs O(n · min(m, 100))
-  character comparisons at worst, O(n + m) typically. A star that may not cross a separator (an ARN
-  component's) adds one `find` of the separator.
+  text and `str.find` compares at most len(segment) characters per position (CPython switches to
+  the linear two-way search for long segments in long texts), so one pattern costs O(n · m)
+  character comparisons at worst and O(n + m) typically. Each star that may not cross a separator
+  (an ARN component's) adds one `find` of the separator.
 * Patterns with `?` run together as one nondeterministic automaton simulated with bit sets
   (shift-and): one step per character of the text, each step a few operations on integers with one
   bit per pattern piece character, i.e. O(n · m / 64) machine-word operations for the whole set.
