@@ -27,6 +27,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import create_engine, text
 
+from tests import server_process
+
 from .conftest import Server
 from .helpers import BOTH_DATABASES
 
@@ -40,8 +42,7 @@ class KillableServer(Server):
 
     def _launch(self, command: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                        start_new_session=True)
+        self.process = server_process.start(command, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
         try:
             self._wait_ready()
         except BaseException:
