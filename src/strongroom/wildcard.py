@@ -18,7 +18,10 @@ With n = len(text) and m = the patterns' total length, the cost is bounded so:
   text and `str.find` compares at most len(segment) characters per position (CPython switches to
   the linear two-way search for long segments in long texts), so one pattern costs O(n · m)
   character comparisons at worst and O(n + m) typically. Each star that may not cross a separator
-  (an ARN component's) adds one `find` of the separator.
+  (an ARN component's) adds one `find` of the separator; leftmost stays right as long as the star
+  before a segment may not cross the separators the star after it may not (then every place the
+  segment can take lies before the same separator), which ARN patterns keep. Other patterns with
+  such stars run in the automaton.
 * Patterns with `?` run together as one nondeterministic automaton simulated with bit sets
   (shift-and): one step per character of the text, each step a few operations on integers with one
   bit per pattern piece character, i.e. O(n · m / 64) machine-word operations for the whole set.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,12 @@ def split_wildcards(text: str) -> list[Piece]:
     if start < len(text):
         pieces.append(text[start:])
     return pieces
+
+
+def _leftmost_is_right(pieces: list[Piece]) -> bool:
+    """Whether a star pattern whose stars may have stops can be placed segment by segment leftmost."""
+    stars = [piece for piece in pieces if isinstance(piece, Wildcard)]
+    return all(after.stop is None or before.stop == after.stop for before, after in pairwise(stars))
 
 
 def _normalized(pieces: Iterable[Piece]) -> list[Piece]:
@@ -198,7 +208,9 @@ class WildcardSet:
                 continue
             seen.add(tuple(pieces))
             shape = tuple(piece if isinstance(piece, Wildcard) else str for piece in pieces)
-            if any(isinstance(piece, Wildcard) and not piece.many for piece in pieces):
+            if any(isinstance(piece, Wildcard) and not piece.many for piece in pieces) or not _leftmost_is_right(
+                pieces
+            ):
                 questions.append(pieces)
             elif shape in ((), (str,)):
                 exact.add(pieces[0] if pieces else "")  # type: ignore[arg-type]
