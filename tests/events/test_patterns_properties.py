@@ -86,3 +86,51 @@ def test_exists_true_and_false_are_complements(name: str, value: Any) -> None:
 def test_equals_ignore_case_ignores_case(name: str, text: str) -> None:
     assert compiled({name: [{"equals-ignore-case": text.swapcase()}]}).matches({name: text})
     assert not compiled({name: [{"equals-ignore-case": text + "!"}]}).matches({name: text})
+
+
+def wildcard_reference(pattern: str, value: str) -> bool:
+    """EventBridge's wildcard by definition (`*` any run, `\\*` and `\\\\` literal), on small inputs."""
+    tokens: list[str | None] = []  # None is a star
+    index = 0
+    while index < len(pattern):
+        if pattern[index] == "\\":
+            tokens.append(pattern[index + 1])
+            index += 2
+        else:
+            tokens.append(None if pattern[index] == "*" else pattern[index])
+            index += 1
+
+    def rest(i: int, j: int) -> bool:
+        if i == len(tokens):
+            return j == len(value)
+        if tokens[i] is None:
+            return any(rest(i + 1, k) for k in range(j, len(value) + 1))
+        return j < len(value) and value[j] == tokens[i] and rest(i + 1, j + 1)
+
+    return rest(0, 0)
+
+
+wildcard_patterns = st.lists(st.sampled_from(["a", "b", "?", "*", "\\*", "\\\\"]), max_size=7).filter(
+    lambda tokens: all(tokens[i] != "*" or tokens[i + 1] != "*" for i in range(len(tokens) - 1))
+).map("".join)
+
+
+@settings(max_examples=500)
+@given(names, wildcard_patterns, st.text(alphabet="ab?*\\", max_size=8))
+def test_wildcard_and_anything_but_wildcard_follow_the_definition(name: str, pattern: str, value: str) -> None:
+    expected = wildcard_reference(pattern, value)
+    assert compiled({name: [{"wildcard": pattern}]}).matches({name: value}) is expected
+    assert compiled({name: [{"anything-but": {"wildcard": pattern}}]}).matches({name: value}) is not expected
+
+
+def test_wildcards_against_a_large_event() -> None:
+    """Many stars against long values in a large event: answered, not backtracked through."""
+    stars = "*a" * 60 + "*b"
+    long_values = ["a" * 20_000 + str(index) for index in range(10)]
+    event = {"detail": {"note": long_values, "path": "a" * 50_000 + "b"}}
+    assert not compiled({"detail": {"note": [{"wildcard": stars}]}}).matches(event)
+    assert compiled({"detail": {"path": [{"wildcard": stars}]}}).matches(event)
+    assert compiled({"detail": {"note": [{"anything-but": {"wildcard": stars}}]}}).matches(event)
+    assert not compiled({"detail": {"note": [{"anything-but": {"wildcard": ["*1", stars]}}]}}).matches(
+        {"detail": {"note": long_values[1]}}
+    )

@@ -51,6 +51,7 @@ def matches(java_source: str, value: str) -> bool:
         # `.` stops at any Java line terminator
         (".+", "a\rb", False),
         (".+", "a\u2028b", False),
+        ("(?s).*", "a\r\nb\u2028", True),
         # nested classes are unions, && intersections
         ("[a-c[x-z]]+", "bay", True),
         ("[a-z&&[^aeiou]]+", "xyz", True),

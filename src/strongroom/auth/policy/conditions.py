@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from strongroom.auth.policy.errors import MalformedPolicy
-from strongroom.auth.policy.matching import PatternPiece, arn_regex, compile_alternatives, wildcard_regex
+from strongroom.auth.policy.matching import PatternPiece, arn_pieces, wildcard_set
 from strongroom.auth.policy.variables import (
     Template,
     VariableLookup,
@@ -37,6 +37,7 @@ from strongroom.auth.policy.variables import (
     parse_template,
     pieces_to_text,
     resolve,
+    static_pieces,
 )
 
 SYNTAX_ERROR = "Syntax errors in policy."
@@ -133,19 +134,12 @@ def _string_equals_ignore_case(values: Sequence[Sequence[PatternPiece]]) -> Pred
     return lambda text: text.casefold() in wanted
 
 
-def _regex_predicate(sources: tuple[str, ...]) -> Predicate:
-    if not sources:
-        return lambda _value: False
-    pattern = compile_alternatives(sources, False)
-    return lambda text: pattern.fullmatch(text) is not None
-
-
 def _string_like(values: Sequence[Sequence[PatternPiece]]) -> Predicate:
-    return _regex_predicate(tuple(wildcard_regex(list(pieces)) for pieces in values))
+    return wildcard_set(tuple(tuple(pieces) for pieces in values)).matches
 
 
 def _arn_like(values: Sequence[Sequence[PatternPiece]]) -> Predicate:
-    return _regex_predicate(tuple(arn_regex(list(pieces)) for pieces in values))
+    return wildcard_set(tuple(arn_pieces(pieces) for pieces in values)).matches
 
 
 def _comparison(parse: Callable[[Any], Any], compare: Callable[[Any, Any], bool]) -> Callable[..., Predicate]:
@@ -303,7 +297,7 @@ def compile_conditions(block: Any, *, variables: bool) -> tuple[Condition, ...]:
             templates = tuple(parse_template(_value_text(item), variables=use_variables) for item in items)
             static = None
             if spec is not None and not any(has_variables(template) for template in templates):
-                static = spec.build([list(template) for template in templates])
+                static = spec.build([static_pieces(template) for template in templates])
             compiled.append(
                 Condition(operator_name, key.lower(), qualifier, if_exists, is_null, spec, templates, static)
             )

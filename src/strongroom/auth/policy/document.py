@@ -1,8 +1,8 @@
 """Policy documents: parsing and validating JSON into compiled, immutable statements.
 
-A PolicyDocument is compiled once (action patterns lower-cased into one regex per statement,
-resource patterns into one regex unless they hold policy variables, conditions into predicates) and
-can be cached and shared; evaluation never re-reads the JSON.
+A PolicyDocument is compiled once (action patterns lower-cased into one wildcard matcher per
+statement, resource patterns into one unless they hold policy variables, conditions into
+predicates) and can be cached and shared; evaluation never re-reads the JSON.
 
 Validation follows the IAM policy grammar and the reasons IAM gives for rejecting a document; which
 elements are required or forbidden depends on the PolicyKind (identity, session and boundary
@@ -22,9 +22,17 @@ from typing import Any, Literal
 
 from strongroom.auth.policy.conditions import SYNTAX_ERROR, VENDOR_ERROR, Condition, compile_conditions
 from strongroom.auth.policy.errors import MalformedPolicy
-from strongroom.auth.policy.matching import arn_regex, compile_actions, compile_alternatives, is_arn
+from strongroom.auth.policy.matching import arn_pieces, compile_actions, is_arn, wildcard_set
 from strongroom.auth.policy.principals import Bindings, PrincipalSet, parse_principals
-from strongroom.auth.policy.variables import Template, VariableLookup, has_variables, parse_template, resolve
+from strongroom.auth.policy.variables import (
+    Template,
+    VariableLookup,
+    has_variables,
+    parse_template,
+    resolve,
+    static_pieces,
+)
+from strongroom.wildcard import WildcardSet
 
 VERSION_2012 = "2012-10-17"
 VERSION_2008 = "2008-10-17"
@@ -71,20 +79,20 @@ _IAM_SID_RULE = (PolicyKind.IDENTITY, PolicyKind.BOUNDARY, PolicyKind.TRUST, Pol
 class ResourceMatcher:
     """The patterns of a Resource/NotResource element."""
 
-    static: re.Pattern[str] | None  # set when no pattern holds a variable
+    static: WildcardSet | None  # set when no pattern holds a variable
     templates: tuple[Template, ...]
 
     def matches(self, resource: str, lookup: VariableLookup) -> bool | None:
         """Whether any pattern matches; None if a variable cannot be resolved."""
         if self.static is not None:
-            return self.static.fullmatch(resource) is not None
-        sources = []
+            return self.static.matches(resource)
+        patterns = []
         for template in self.templates:
             pieces = resolve(template, lookup)
             if pieces is None:
                 return None
-            sources.append(arn_regex(pieces))
-        return compile_alternatives(tuple(sources), False).fullmatch(resource) is not None
+            patterns.append(arn_pieces(pieces))
+        return wildcard_set(tuple(patterns)).matches(resource)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +101,7 @@ class Statement:
 
     sid: str | None
     effect: Literal["Allow", "Deny"]
-    actions: re.Pattern[str]
+    actions: WildcardSet
     not_action: bool
     resources: ResourceMatcher | None
     not_resource: bool
@@ -177,7 +185,7 @@ def _pick(raw: dict[str, Any], name: str) -> tuple[Any, bool]:
     return raw.get(name), False
 
 
-def _compile_actions(raw: dict[str, Any]) -> tuple[re.Pattern[str], bool]:
+def _compile_actions(raw: dict[str, Any]) -> tuple[WildcardSet, bool]:
     element, negated = _pick(raw, "Action")
     if element is None:
         raise MalformedPolicy("Policy statement must contain actions.")
@@ -207,8 +215,8 @@ def _compile_resources(raw: dict[str, Any], kind: PolicyKind, variables: bool) -
     templates = tuple(parse_template(pattern, variables=variables) for pattern in patterns)
     if any(has_variables(template) for template in templates):
         return ResourceMatcher(None, templates), negated
-    sources = tuple(arn_regex(list(template)) for template in templates)
-    return ResourceMatcher(compile_alternatives(sources, False), templates), negated
+    matcher = wildcard_set(tuple(arn_pieces(static_pieces(template)) for template in templates))
+    return ResourceMatcher(matcher, templates), negated
 
 
 def _compile_statement(raw: Any, kind: PolicyKind, variables: bool, bindings: dict[str, str] | None) -> Statement:

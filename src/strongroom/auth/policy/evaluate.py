@@ -72,7 +72,7 @@ class _Findings:
 
 def _applies(statement: Statement, request: AuthorizationRequest) -> bool:
     """Action, resource and conditions (not the principal) match the request."""
-    if (statement.actions.fullmatch(request.lowered_action) is None) != statement.not_action:
+    if statement.actions.matches(request.lowered_action) == statement.not_action:
         return False
     if statement.resources is not None:
         matched = statement.resources.matches(request.resource, request.variable)

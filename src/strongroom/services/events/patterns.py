@@ -8,7 +8,8 @@ Semantics, as the EventBridge user guide documents them:
 - Match values: exact strings (case-sensitive), numbers (compared as numbers), booleans and null;
   or one-key objects: `prefix`, `suffix` (each also `{"equals-ignore-case": s}`), `equals-ignore-case`,
   `wildcard`, `anything-but` (a value, a list, or `prefix`/`suffix`/`wildcard`/`equals-ignore-case`),
-  `numeric` ranges, `exists`, `cidr`.
+  `numeric` ranges, `exists`, `cidr`. A `wildcard` is matched without backtracking
+  (`strongroom.wildcard`), so its cost stays linear in the value whatever its stars.
 - Comparison operators only look at leaves: `{"exists": true}` does not match an object value, and
   `{"exists": false}` matches a missing field, an empty array, or an object.
 - `"$or": [pattern, pattern, ...]` at any level: the other fields and one of the branches must match.
@@ -20,10 +21,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from strongroom.wildcard import STAR, Piece, WildcardSet
 
 REASON_PREFIX = "Event pattern is not valid. Reason: "
 
@@ -191,8 +193,8 @@ def _compile_match(kind: str, argument: Any) -> LeafTest:
         folded = _string_argument(kind, argument).casefold()
         return lambda value: isinstance(value, str) and value.casefold() == folded
     if kind == "wildcard":
-        regex = _wildcard_regex(_string_argument(kind, argument))
-        return lambda value: isinstance(value, str) and regex.fullmatch(value) is not None
+        matcher = WildcardSet([_wildcard_pieces(_string_argument(kind, argument))])
+        return lambda value: isinstance(value, str) and matcher.matches(value)
     if kind == "anything-but":
         return _anything_but(argument)
     if kind == "numeric":
@@ -228,9 +230,9 @@ def _affix_test(kind: str, text: str, ignore_case: bool) -> LeafTest:
     return test
 
 
-def _wildcard_regex(text: str) -> re.Pattern[str]:
+def _wildcard_pieces(text: str) -> list[Piece]:
     """`*` is any run of characters; `\\*` a literal star and `\\\\` a literal backslash."""
-    parts: list[str] = []
+    pieces: list[Piece] = []
     index = 0
     previous_star = False
     while index < len(text):
@@ -239,20 +241,20 @@ def _wildcard_regex(text: str) -> re.Pattern[str]:
             following = text[index + 1] if index + 1 < len(text) else ""
             if following not in ("*", "\\"):
                 raise InvalidEventPattern(f"Invalid escape character at pos {index + 1}")
-            parts.append(re.escape(following))
+            pieces.append(following)
             index += 2
             previous_star = False
             continue
         if char == "*":
             if previous_star:
                 raise InvalidEventPattern(f"Consecutive wildcard characters at pos {index}")
-            parts.append(".*")
+            pieces.append(STAR)
             previous_star = True
         else:
-            parts.append(re.escape(char))
+            pieces.append(char)
             previous_star = False
         index += 1
-    return re.compile("".join(parts), re.DOTALL)
+    return pieces
 
 
 def _anything_but(argument: Any) -> LeafTest:

@@ -24,7 +24,13 @@ EC2_IMAGE = "aws:ec2:image"
 SSM_INTEGRATION = "aws:ssm:integration"
 DATA_TYPES = (TEXT, EC2_IMAGE, SSM_INTEGRATION)
 _AMI_ID = re.compile(r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+# An AllowedPattern is the user's own regular expression, so no engine can promise linear time.
+# Matching gets a deadline and lets go of the interpreter lock (`concurrent`), so other requests
+# go on while it runs; compiling is bounded too: `regex` writes out an atom as many times as the
+# product of the minimum counts around it (`((a{1000}){1000}){1000}` asked for gigabytes).
 PATTERN_TIMEOUT_SECONDS = 0.5
+MAX_UNROLLED = 10_000
+_COUNT = re.compile(r"\{(\d*)(?:,\d*)?\}")
 
 STANDARD_TOO_LARGE = (
     "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter "
@@ -68,12 +74,45 @@ def check_data_type(data_type: str, parameter_type: str, value: str) -> None:
                            "The aws:ssm:integration data type is supported only for parameters of type SecureString.")
 
 
+def _unrolled(pattern: str) -> int:
+    """About the most copies of one atom `regex` writes out for the pattern: the product of the
+    minimum repeat counts around it (escapes and character classes skipped, roughly)."""
+    groups = [1]  # the largest product seen inside each open group
+    last = 1  # the product of the atom or group just read, before any count that follows it
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        count = _COUNT.match(pattern, index) if char == "{" else None
+        if count:
+            last *= int(count.group(1) or 0)
+            groups[-1] = max(groups[-1], last)
+            index = count.end()
+            continue
+        if char == "(":
+            groups.append(1)
+        elif char == ")" and len(groups) > 1:
+            last = groups.pop()
+            groups[-1] = max(groups[-1], last)
+        else:
+            last = 1
+            if char == "\\":
+                index += 1
+            elif char == "[":
+                index = pattern.find("]", index + 2)
+                index = len(pattern) if index < 0 else index
+        index += 1
+    return max(groups)
+
+
 def compile_pattern(pattern: str) -> regex.Pattern[str]:
+    invalid = ServiceError("InvalidAllowedPatternException",
+                           f"The allowed pattern {pattern} is not a valid regular expression.")
+    if _unrolled(pattern) > MAX_UNROLLED:
+        raise invalid
     try:
         return regex.compile(pattern)
-    except regex.error:
-        raise ServiceError("InvalidAllowedPatternException",
-                           f"The allowed pattern {pattern} is not a valid regular expression.") from None
+    except (regex.error, RecursionError, MemoryError, OverflowError):
+        raise invalid from None
 
 
 def check_pattern(pattern: str | None, value: str) -> None:
@@ -82,7 +121,7 @@ def check_pattern(pattern: str | None, value: str) -> None:
         return
     compiled = compile_pattern(pattern)
     try:
-        matched = compiled.fullmatch(value, timeout=PATTERN_TIMEOUT_SECONDS) is not None
+        matched = compiled.fullmatch(value, timeout=PATTERN_TIMEOUT_SECONDS, concurrent=True) is not None
     except TimeoutError:
         matched = False
     if not matched:

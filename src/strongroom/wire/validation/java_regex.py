@@ -1,4 +1,4 @@
-"""Java regular expressions, as written in AWS models, run with Python's `regex` engine.
+"""Java regular expressions, as written in AWS models, run with Python's `re` (or `regex`) engine.
 
 AWS applies a member's `pattern` the way Java's `Matcher.matches()` does: the whole value must
 match. The models' patterns are Java syntax, which differs from Python's in ways that matter:
@@ -8,15 +8,27 @@ match. The models' patterns are Java syntax, which differs from Python's in ways
 - `\\uD800\\uDC00` is a UTF-16 surrogate pair, i.e. one supplementary code point;
 - `\\x{1F600}`, `\\Q...\\E`, `\\p{IsL}`, `\\p{javaLowerCase}` have no direct Python spelling;
 - `[a-z&&[^aeiou]]` and `[a[b]]` are intersection and union (`regex`'s V1 set syntax);
-- `.` stops at every Java line terminator, not only `\\n`.
+- `.` stops at every Java line terminator, not only `\\n`, unless `(?s)` makes it match everything.
 
 `java_pattern(text)` translates once and compiles; a pattern it cannot handle yields None and the
 caller skips that one check rather than failing requests.
+
+Every value a request carries is matched against these patterns, often before its length is
+checked, so each must stay linear in the value. The standard library's `re` runs a translation
+whenever it can (nearly all: it is also 5-20x quicker per value than `regex`, whose bookkeeping
+for repeated groups grows quadratically: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$` took 3.7 s on 160,000
+characters); `regex` only where Unicode properties or Java's nested classes need it. A few model
+patterns are ambiguous (`^[ \\t]*[\\x20-\\x7E]+([ \\t]+[\\x20-\\x7E]+)*[ \\t]*$`, EventBridge's header
+values: 33 s on 20,000 characters in any backtracking engine) or backtrack quadratically; each is
+run as an equivalent unambiguous pattern (`_LINEAR_FORMS`). tests/wire/test_validate_patterns_bounded.py
+attacks every pattern of every served model to keep it so.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
+from typing import Protocol
 
 import regex
 
@@ -69,6 +81,8 @@ class _Translation:
         self.out: list[str] = []
         self.class_depth = 0
         self.needs_v1 = False
+        self.has_properties = False  # `\\p{..}`, which only `regex` reads
+        self.dotall = False
 
     def run(self) -> str:
         text = self.source
@@ -95,8 +109,13 @@ class _Translation:
                 self.needs_v1 = True  # Java intersection, same spelling in V1
                 self.out.append("&&")
                 self.pos += 1
+            elif char == "(" and not self.class_depth and text.startswith("?", self.pos):
+                flags = re.match(r"\?([a-zA-Z]*)(?:-[a-zA-Z]*)?[):]", text[self.pos :])
+                if flags and "s" in flags.group(1):
+                    self.dotall = True  # read as holding to the pattern's end; models use only `(?s)`
+                self.out.append(char)
             elif char == "." and not self.class_depth:
-                self.out.append(_ANY_BUT_LINE_TERMINATOR)
+                self.out.append("[\\s\\S]" if self.dotall else _ANY_BUT_LINE_TERMINATOR)
             elif char in "|~" and self.class_depth:
                 # V1 reads `||` and `~~` as set operators; Java reads them as literals.
                 self.out.append("\\" + char)
@@ -156,10 +175,12 @@ class _Translation:
             self._class_body(posix, negated)
             return
         if name in _JAVA_PROPERTIES:
+            self.has_properties = self.has_properties or "\\p" in _JAVA_PROPERTIES[name]
             self._class_body(_JAVA_PROPERTIES[name], negated)
             return
         if name.startswith("Is") and name[2:] in _GENERAL_CATEGORIES:
             name = name[2:]
+        self.has_properties = True
         self.out.append(f"\\{'P' if negated else 'p'}{{{name}}}")
 
     def _utf16_code_point(self) -> int:
@@ -185,11 +206,41 @@ def translate(java_source: str) -> tuple[str, int]:
     return python_source, regex.V1 if translation.needs_v1 else regex.V0
 
 
+class FullMatcher(Protocol):
+    """What a compiled model pattern offers: Java's `matches()`, i.e. a match of the whole value."""
+
+    def fullmatch(self, string: str) -> object | None: ...
+
+
+# Model patterns that backtrack badly, each with an equivalent one that does not. The header
+# patterns say "tabs and printable characters, at least one of them printable" in a way every
+# backtracking engine tries exponentially many splits of (33 s on 20,000 characters).
+_LINEAR_FORMS: dict[str, str] = {
+    r"^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$": r"^\t*[\x20-\x7E][\t\x20-\x7E]*$",
+    r"^[ \t]*[^\x00-\x1F:\x7F]+([ \t]+[^\x00-\x1F:\x7F]+)*[ \t]*$":
+        r"^\t*[^\x00-\x1F:\x7F][^\x00-\x08\x0A-\x1F:\x7F]*$",
+    # `.+/.+`: a slash with something either side. Tried at every slash, each try running to the end
+    # (EventBridge archive and bus ARNs: 8.6 s on 20,000 slashes); the first slash after the first
+    # character is the only one worth trying.
+    r"^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:.+\/.+$":
+        r"^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:.[^/\n\r\u0085\u2028\u2029]*+\/.+$",
+}
+
+
+def linear_form(java_source: str) -> str:
+    """The pattern `java_pattern` runs for `java_source`: itself, or its equivalent without bad backtracking."""
+    return _LINEAR_FORMS.get(java_source, java_source)
+
+
 @cache
-def java_pattern(java_source: str) -> regex.Pattern[str] | None:
+def java_pattern(java_source: str) -> FullMatcher | None:
     """The compiled form of a model's Java pattern, or None when it cannot be expressed."""
     try:
-        python_source, flags = translate(java_source)
-        return regex.compile(python_source, flags)
-    except (regex.error, ValueError, IndexError):
+        translation = _Translation(linear_form(java_source))
+        python_source = translation.run()
+        if translation.needs_v1 or translation.has_properties:
+            compiled: FullMatcher = regex.compile(python_source, regex.V1 if translation.needs_v1 else regex.V0)
+            return compiled
+        return re.compile(python_source)
+    except (re.error, regex.error, ValueError, IndexError):
         return None
