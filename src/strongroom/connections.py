@@ -1,0 +1,259 @@
+"""The HTTP/1.1 connections of `strongroom serve`: uvicorn's own httptools protocol, with what it does
+not bound itself.
+
+- A request head must arrive whole within `header_timeout` seconds of the connection opening or of
+  its first byte (408, then closed): a client that never finishes its head does not keep a socket.
+- A head larger than `max_head_bytes` is refused (431) as soon as that many bytes of it arrived,
+  give or take one read, instead of being buffered whole.
+- At most `max_connections` connections per worker, below the process's file-descriptor limit: a
+  new connection beyond that closes the one that has waited longest without a request being answered
+  (idle, or still sending its head), so that silent connections cannot lock others out. Only when
+  every connection has a request in progress is the new one refused (503).
+
+Idle keep-alive connections close after uvicorn's `timeout_keep_alive`; bodies are read by the app
+under its own deadline and size limits (`strongroom.app`), after the request's turn has come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from strongroom.settings import Settings
+
+# File descriptors kept for everything but client connections: the store's pooled connections (three
+# files each for SQLite in WAL mode), the audit writer's, the event loop's and the log's.
+RESERVED_DESCRIPTORS = 96
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    header_timeout: float
+    max_head_bytes: int
+    max_connections: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> ConnectionLimits:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        limits = settings.http
+        allowed = limits.max_connections
+        if soft != resource.RLIM_INFINITY:
+            allowed = min(allowed, max(soft - RESERVED_DESCRIPTORS, 1))
+        return cls(limits.header_timeout, limits.max_head_bytes, allowed)
+
+
+def _status(code: int, reason: str, text: str) -> bytes:
+    body = text.encode("ascii")
+    return (b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
+            b"connection: close\r\n\r\n%s" % (code, reason.encode("ascii"), len(body), body))
+
+
+REQUEST_TIMEOUT = _status(408, "Request Timeout", "The request was not received in time.")
+HEAD_TOO_LARGE = _status(431, "Request Header Fields Too Large", "Request header fields too large.")
+TOO_MANY_CONNECTIONS = _status(503, "Service Unavailable", "Too many connections.")
+
+
+# Seconds a refused client may go on sending (discarded) after its answer, before the socket closes.
+LINGER_SECONDS = 2.0
+
+
+class LingeringTransport:
+    """The transport as uvicorn sees it, but closed through the connection (`GuardedHttpToolsProtocol.close`)."""
+
+    def __init__(self, transport: asyncio.Transport, connection: GuardedHttpToolsProtocol) -> None:
+        self._transport = transport
+        self._connection = connection
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class OpenConnections:
+    """This worker's connections, those waiting for a request head in the order they began waiting."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.waiting: OrderedDict[GuardedHttpToolsProtocol, None] = OrderedDict()
+        self._limits: ConnectionLimits | None = None
+
+    @property
+    def limits(self) -> ConnectionLimits:
+        # Read once per worker, in the worker: the settings travel in its environment.
+        if self._limits is None:
+            self._limits = ConnectionLimits.of(Settings.from_environ())
+        return self._limits
+
+    def make_room(self) -> bool:
+        """Close the longest-waiting connection when over the limit; False when none can be closed."""
+        if self.count <= self.limits.max_connections:
+            return True
+        if not self.waiting:
+            return False
+        oldest, _ = self.waiting.popitem(last=False)
+        oldest.drop()
+        return True
+
+
+OPEN = OpenConnections()
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (`Config(http=...)`) within the bounds above."""
+
+    def __init__(
+        self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.limits = OPEN.limits
+        self.socket: asyncio.Transport | None = None
+        self.head_timer: asyncio.TimerHandle | None = None
+        self.in_head = False
+        self.head_bytes = 0  # of the head being read, as far as known
+        self.reading_body = False
+        self.heads = 0  # request heads read whole
+        self.unanswered = 0  # requests whose heads arrived and whose responses are not complete
+        self.counted = False  # in OPEN.count: from connection_made until closed
+        self.eof = False
+        self.lingering = False
+
+    # --- asyncio.Protocol ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.socket = transport
+        super().connection_made(LingeringTransport(transport, self))  # type: ignore[arg-type]
+        OPEN.count += 1
+        self.counted = True
+        if not OPEN.make_room():
+            transport.write(TOO_MANY_CONNECTIONS)
+            self.drop()
+            return
+        self._wait()
+        self.head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._uncount()
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return
+        in_body = self.reading_body
+        if not in_body:
+            # This read continues a head or starts one (nothing else is in progress): it is all head
+            # up to its blank line.
+            end = data.find(b"\r\n\r\n")
+            if self.head_bytes + (len(data) if end < 0 else end + 4) > self.limits.max_head_bytes:
+                self._refuse(HEAD_TOO_LARGE)
+                return
+        heads = self.heads
+        super().data_received(data)
+        if self.in_head:
+            # A head begun after another request within this read is counted from the next read on:
+            # at most one read more of it is kept.
+            begun_within = in_body or self.heads != heads
+            self.head_bytes = 0 if begun_within else self.head_bytes + len(data)
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]
+        # A client that half-closes after its request still gets the answer; then the connection closes.
+        self.eof = True
+        return True if self.unanswered else None
+
+    # --- httptools parser callbacks -------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.in_head, self.head_bytes = True, 0
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+
+    def on_headers_complete(self) -> None:
+        self.in_head, self.head_bytes, self.reading_body = False, 0, True
+        self.heads += 1
+        self._cancel_head_timer()
+        OPEN.waiting.pop(self, None)
+        self.unanswered += 1
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self.reading_body = False
+        super().on_message_complete()
+
+    # --- uvicorn's cycle ------------------------------------------------------------------------
+
+    def on_response_complete(self) -> None:
+        self.unanswered -= 1
+        if self.unanswered == 0:
+            if self.eof:
+                self.close()
+            self._wait()
+        super().on_response_complete()
+
+    # --- bounds ---------------------------------------------------------------------------------
+
+    def close(self, *, refused: bool = False) -> None:
+        """Close; while the client may still be sending a request (a refused body or head), first send
+        the answer and a FIN, and drop what still comes for a moment: closing a socket with unread
+        input makes the kernel reset the connection and throw the answer away."""
+        # Uncounted now, not when the transport reports the loss: the next connection made in the
+        # same burst must not close another one for this one.
+        self._uncount()
+        socket = self.socket
+        if socket is None or socket.is_closing() or self.lingering:
+            return
+        if (refused or self.reading_body or self.in_head) and not self.eof and socket.can_write_eof():
+            self.lingering = True
+            socket.write_eof()
+            socket.resume_reading()
+            self.loop.call_later(LINGER_SECONDS, socket.close)
+        else:
+            socket.close()
+
+    def drop(self) -> None:
+        """Close at once: nothing is being answered (idle, or still sending its head)."""
+        self._uncount()
+        if self.socket is not None and not self.socket.is_closing():
+            self.socket.close()
+
+    def _uncount(self) -> None:
+        if self.counted:
+            self.counted = False
+            OPEN.count -= 1
+        OPEN.waiting.pop(self, None)
+
+    def _wait(self) -> None:
+        if self.counted:
+            OPEN.waiting[self] = None
+
+    def _cancel_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self.head_timer = None
+        if self.in_head:
+            self._refuse(REQUEST_TIMEOUT)
+        elif self.unanswered == 0:
+            self.drop()  # never sent a byte
+
+    def _refuse(self, answer: bytes) -> None:
+        """Answer a head that cannot be read and close; with a request still being answered before it,
+        just close (the answer would not be in its place)."""
+        socket = self.socket
+        if socket is None or socket.is_closing() or self.lingering:
+            return
+        if self.unanswered == 0:
+            socket.write(answer)
+        self.close(refused=True)
