@@ -1,8 +1,9 @@
 """The HTTP/1.1 connections of `strongroom serve`: uvicorn's own httptools protocol, with what it does
 not bound itself.
 
-- A request head must arrive whole within `header_timeout` seconds of the connection opening or of
-  its first byte (408, then closed): a client that never finishes its head does not keep a socket.
+- A request head must arrive whole within `header_timeout` seconds of its first byte (408, then
+  closed), and a new connection must start one within that time: a client that never finishes its
+  head does not keep a socket. On a keep-alive connection the check may come one period late.
 - A head larger than `max_head_bytes` is refused (431) as soon as that many bytes of it arrived,
   give or take one read, instead of being buffered whole.
 - At most `max_connections` connections per worker, below the process's file-descriptor limit: a
@@ -69,10 +70,13 @@ class LingeringTransport:
 
     def __init__(self, transport: asyncio.Transport, connection: GuardedHttpToolsProtocol) -> None:
         self._transport = transport
-        self._connection = connection
-
-    def close(self) -> None:
-        self._connection.close()
+        self.close = connection.close
+        # What uvicorn calls on every request, bound once (a __getattr__ per call costs).
+        self.write = transport.write
+        self.is_closing = transport.is_closing
+        self.pause_reading = transport.pause_reading
+        self.resume_reading = transport.resume_reading
+        self.get_extra_info = transport.get_extra_info
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -117,7 +121,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self.limits = OPEN.limits
         self.socket: asyncio.Transport | None = None
-        self.head_timer: asyncio.TimerHandle | None = None
+        # One timer per connection, checking every header_timeout (not one per request).
+        self.watchdog: asyncio.TimerHandle | None = None
+        self.connected_at = 0.0
+        self.head_started = 0.0  # loop time of the first byte of the head being read
         self.in_head = False
         self.head_bytes = 0  # of the head being read, as far as known
         self.reading_body = False
@@ -139,11 +146,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.drop()
             return
         self._wait()
-        self.head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+        self.connected_at = self.loop.time()
+        self._watch(self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._uncount()
-        self._cancel_head_timer()
+        if self.watchdog is not None:
+            self.watchdog.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -174,14 +183,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.in_head, self.head_bytes = True, 0
-        if self.head_timer is None:
-            self.head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+        self.in_head, self.head_bytes, self.head_started = True, 0, self.loop.time()
 
     def on_headers_complete(self) -> None:
         self.in_head, self.head_bytes, self.reading_body = False, 0, True
         self.heads += 1
-        self._cancel_head_timer()
         OPEN.waiting.pop(self, None)
         self.unanswered += 1
         super().on_headers_complete()
@@ -236,17 +242,27 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.counted:
             OPEN.waiting[self] = None
 
-    def _cancel_head_timer(self) -> None:
-        if self.head_timer is not None:
-            self.head_timer.cancel()
-            self.head_timer = None
+    def _watch(self, delay: float) -> None:
+        self.watchdog = self.loop.call_later(delay, self._check_head)
 
-    def _head_timed_out(self) -> None:
-        self.head_timer = None
+    def _check_head(self) -> None:
+        """A head still unfinished `header_timeout` after its first byte is refused (408); a connection
+        that sent nothing that long after it opened is closed. Checked when the deadline of the head
+        begun at the last check falls due: a head begun later waits at most one period more."""
+        timeout, now = self.limits.header_timeout, self.loop.time()
         if self.in_head:
-            self._refuse(REQUEST_TIMEOUT)
-        elif self.unanswered == 0:
-            self.drop()  # never sent a byte
+            left = self.head_started + timeout - now
+            if left <= 0:
+                self._refuse(REQUEST_TIMEOUT)
+                return
+        elif self.heads == 0:
+            left = self.connected_at + timeout - now
+            if left <= 0:
+                self.drop()
+                return
+        else:
+            left = timeout
+        self._watch(left)
 
     def _refuse(self, answer: bytes) -> None:
         """Answer a head that cannot be read and close; with a request still being answered before it,
