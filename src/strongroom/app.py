@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
@@ -39,7 +38,7 @@ class StrongroomApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
-            await answer_asgi(self, scope, receive, send, self.runtime.settings.http.body_timeout)
+            await answer_asgi(self, scope, receive, send)
 
     async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         """The answer to one request (see `Responder`)."""
@@ -104,13 +103,9 @@ class Responder(Protocol):
     def refuse_body(self, head: HttpRequest, size: int) -> HttpResponse | None: ...
 
 
-REQUEST_TIMEOUT = HttpResponse(408, [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")],
-                               b"The request body was not received in time.")
-
-
-async def answer_asgi(responder: Responder, scope: Scope, receive: Receive, send: Send, body_timeout: float) -> None:
-    """Answer an ASGI http request with `responder.respond`, once its body is read within
-    `body_timeout` seconds and its service's size limit."""
+async def answer_asgi(responder: Responder, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer an ASGI http request with `responder.respond`, once its body is read within its service's
+    size limit (its deadline is the connection's, `strongroom.connections`)."""
     head = HttpRequest(
         method=scope["method"],
         path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
@@ -123,12 +118,7 @@ async def answer_asgi(responder: Responder, scope: Scope, receive: Receive, send
         if refusal is not None:  # before reading: no 100 Continue, none of the body kept
             await _send(send, refusal)
             return
-    try:
-        async with asyncio.timeout(body_timeout):
-            body = await _read_body(receive, responder, head)
-    except TimeoutError:
-        await _send(send, REQUEST_TIMEOUT)
-        return
+    body = await _read_body(receive, responder, head)
     if body is None:  # the client went away
         return
     if isinstance(body, HttpResponse):

@@ -11,8 +11,11 @@ not bound itself.
   (idle, or still sending its head), so that silent connections cannot lock others out. Only when
   every connection has a request in progress is the new one refused (503).
 
-Idle keep-alive connections close after uvicorn's `timeout_keep_alive`; bodies are read by the app
-under its own deadline and size limits (`strongroom.app`), after the request's turn has come.
+- A request body must arrive whole within `body_timeout` seconds of its turn (the app reads it then;
+  a pipelined request waits for the answers before it): 408, then closed.
+
+Idle keep-alive connections close after uvicorn's `timeout_keep_alive`; the app refuses bodies over
+their service's size limit (`strongroom.request_limits`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ RESERVED_DESCRIPTORS = 96
 @dataclass(frozen=True)
 class ConnectionLimits:
     header_timeout: float
+    body_timeout: float
     max_head_bytes: int
     max_connections: int
 
@@ -47,7 +51,7 @@ class ConnectionLimits:
         allowed = limits.max_connections
         if soft != resource.RLIM_INFINITY:
             allowed = min(allowed, max(soft - RESERVED_DESCRIPTORS, 1))
-        return cls(limits.header_timeout, limits.max_head_bytes, allowed)
+        return cls(limits.header_timeout, limits.body_timeout, limits.max_head_bytes, allowed)
 
 
 def _status(code: int, reason: str, text: str) -> bytes:
@@ -125,6 +129,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.watchdog: asyncio.TimerHandle | None = None
         self.connected_at = 0.0
         self.head_started = 0.0  # loop time of the first byte of the head being read
+        self.body_started = 0.0  # loop time the body of the request being answered began to be awaited
         self.in_head = False
         self.head_bytes = 0  # of the head being read, as far as known
         self.reading_body = False
@@ -190,6 +195,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.heads += 1
         OPEN.waiting.pop(self, None)
         self.unanswered += 1
+        if self.unanswered == 1:  # its turn: the app reads its body now
+            self.body_started = self.loop.time()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -204,6 +211,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             if self.eof:
                 self.close()
             self._wait()
+        elif self.unanswered == 1 and self.reading_body:  # a pipelined request's turn has come
+            self.body_started = self.loop.time()
         super().on_response_complete()
 
     # --- bounds ---------------------------------------------------------------------------------
@@ -243,33 +252,39 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             OPEN.waiting[self] = None
 
     def _watch(self, delay: float) -> None:
-        self.watchdog = self.loop.call_later(delay, self._check_head)
+        self.watchdog = self.loop.call_later(delay, self._check_deadlines)
 
-    def _check_head(self) -> None:
-        """A head still unfinished `header_timeout` after its first byte is refused (408); a connection
-        that sent nothing that long after it opened is closed. Checked when the deadline of the head
-        begun at the last check falls due: a head begun later waits at most one period more."""
-        timeout, now = self.limits.header_timeout, self.loop.time()
+    def _check_deadlines(self) -> None:
+        """A head still unfinished `header_timeout` after its first byte, or a body `body_timeout`
+        after its turn came, is refused (408); a connection that sent nothing `header_timeout` after it
+        opened is closed. Checked every `header_timeout` and when a deadline seen falls due: one begun
+        after a check waits at most one period more."""
+        limits, now = self.limits, self.loop.time()
+        left = limits.header_timeout
         if self.in_head:
-            left = self.head_started + timeout - now
-            if left <= 0:
-                self._refuse(REQUEST_TIMEOUT)
-                return
+            left = self.head_started + limits.header_timeout - now
+        elif self.reading_body and self.unanswered == 1:
+            left = self.body_started + limits.body_timeout - now
         elif self.heads == 0:
-            left = self.connected_at + timeout - now
+            left = self.connected_at + limits.header_timeout - now
             if left <= 0:
                 self.drop()
                 return
+        if left > 0:
+            self._watch(min(left, limits.header_timeout))
+        elif self.in_head:
+            self._refuse(REQUEST_TIMEOUT)
         else:
-            left = timeout
-        self._watch(left)
+            # The app is waiting for this body and has answered nothing: the 408 is its answer (the
+            # app's own read ends when the connection is gone).
+            self._refuse(REQUEST_TIMEOUT, unanswered=1)
 
-    def _refuse(self, answer: bytes) -> None:
-        """Answer a head that cannot be read and close; with a request still being answered before it,
-        just close (the answer would not be in its place)."""
+    def _refuse(self, answer: bytes, unanswered: int = 0) -> None:
+        """Answer a request that cannot be read and close; with an earlier request still being answered
+        (more than `unanswered`), just close: the answer would not be in its place."""
         socket = self.socket
         if socket is None or socket.is_closing() or self.lingering:
             return
-        if self.unanswered == 0:
+        if self.unanswered == unanswered:
             socket.write(answer)
         self.close(refused=True)

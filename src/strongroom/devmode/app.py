@@ -37,7 +37,7 @@ class DeveloperApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await answer_asgi(self, scope, receive, send, self.runtime.settings.http.body_timeout)
+            await answer_asgi(self, scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
