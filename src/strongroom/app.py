@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from strongroom.admin.routes import ADMIN_PREFIX, AdminRoutes
 from strongroom.auth.failures import AuthFailure
 from strongroom.auth.sigv4 import read_claim
+from strongroom.connections import RECEIVED
 from strongroom.pipeline import RequestPipeline
 from strongroom.proxies import trusting
 from strongroom.request_limits import SMALLEST_BODY_LIMIT, body_limit, too_large
@@ -124,8 +125,9 @@ async def answer_asgi(responder: Responder, scope: Scope, receive: Receive, send
     if isinstance(body, HttpResponse):
         await _send(send, body)
         return
-    # Stamped once the body is in (see `HttpRequest.received`).
-    request = HttpRequest(head.method, head.path, head.query_string, head.headers, body, time.monotonic())
+    # When the server read it (see `HttpRequest.received`), or now: both after its client sent it.
+    received = scope.get(RECEIVED) or time.monotonic()
+    request = HttpRequest(head.method, head.path, head.query_string, head.headers, body, received)
     client = scope.get("client")
     await _send(send, await responder.respond(request, client[0] if client else ""))
 

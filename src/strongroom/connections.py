@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -65,22 +66,42 @@ HEAD_TOO_LARGE = _status(431, "Request Header Fields Too Large", "Request header
 TOO_MANY_CONNECTIONS = _status(503, "Service Unavailable", "Too many connections.")
 
 
+# The scope key holding when the request was read (see GuardedHttpToolsProtocol.on_headers_complete).
+RECEIVED = "strongroom.received"
+
 # Seconds a refused client may go on sending (discarded) after its answer, before the socket closes.
 LINGER_SECONDS = 2.0
 
 
 class LingeringTransport:
-    """The transport as uvicorn sees it, but closed through the connection (`GuardedHttpToolsProtocol.close`)."""
+    """The transport as uvicorn sees it: closed through the connection (`GuardedHttpToolsProtocol.close`),
+    and an answer's head and body sent in one write (see `write`)."""
 
     def __init__(self, transport: asyncio.Transport, connection: GuardedHttpToolsProtocol) -> None:
         self._transport = transport
+        self._connection = connection
+        self.pending: list[bytes] = []
         self.close = connection.close
         # What uvicorn calls on every request, bound once (a __getattr__ per call costs).
-        self.write = transport.write
         self.is_closing = transport.is_closing
         self.pause_reading = transport.pause_reading
         self.resume_reading = transport.resume_reading
         self.get_extra_info = transport.get_extra_info
+
+    def write(self, data: bytes) -> None:
+        """uvicorn writes an answer's head and its body apart: while no request body is awaited, they
+        wait here for the answer's end (`flush`), and leave in one send to the client, not two."""
+        if self._connection.reading_body:  # 100 Continue, or an answer before the body was read
+            self.flush()
+            self._transport.write(data)
+        else:
+            self.pending.append(data)
+
+    def flush(self) -> None:
+        if self.pending:
+            data = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
+            self.pending.clear()
+            self._transport.write(data)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -138,12 +159,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.counted = False  # in OPEN.count: from connection_made until closed
         self.eof = False
         self.lingering = False
+        self.read_at = 0.0  # time.monotonic() of the last read
+        self.writer: LingeringTransport
 
     # --- asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.socket = transport
-        super().connection_made(LingeringTransport(transport, self))  # type: ignore[arg-type]
+        self.writer = LingeringTransport(transport, self)
+        super().connection_made(self.writer)  # type: ignore[arg-type]
         OPEN.count += 1
         self.counted = True
         if not OPEN.make_room():
@@ -163,6 +187,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self.lingering:
             return
+        self.read_at = time.monotonic()
         in_body = self.reading_body
         if not in_body:
             # This read continues a head or starts one (nothing else is in progress): it is all head
@@ -198,6 +223,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.unanswered == 1:  # its turn: the app reads its body now
             self.body_started = self.loop.time()
         super().on_headers_complete()
+        # When the request's head was read (after its first byte: every change its client saw
+        # committed before it sent it was committed before then): see `HttpRequest.received`.
+        self.scope[RECEIVED] = self.read_at  # type: ignore[literal-required]
 
     def on_message_complete(self) -> None:
         self.reading_body = False
@@ -206,6 +234,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # --- uvicorn's cycle ------------------------------------------------------------------------
 
     def on_response_complete(self) -> None:
+        self.writer.flush()
         self.unanswered -= 1
         if self.unanswered == 0:
             if self.eof:
@@ -227,6 +256,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         socket = self.socket
         if socket is None or socket.is_closing() or self.lingering:
             return
+        self.writer.flush()
         if (refused or self.reading_body or self.in_head) and not self.eof and socket.can_write_eof():
             self.lingering = True
             socket.write_eof()
