@@ -10,12 +10,17 @@ not bound itself.
   new connection beyond that closes the one that has waited longest without a request being answered
   (idle, or still sending its head), so that silent connections cannot lock others out. Only when
   every connection has a request in progress is the new one refused (503).
-
 - A request body must arrive whole within `body_timeout` seconds of its turn (the app reads it then;
   a pipelined request waits for the answers before it): 408, then closed.
 
+- An answer's head and body, which uvicorn writes apart, leave in one write.
+- A refused client still sending gets its answer and a FIN, and its input is dropped for a moment
+  before the socket closes (closing with unread input would make the kernel reset the connection
+  and lose the answer).
+
 Idle keep-alive connections close after uvicorn's `timeout_keep_alive`; the app refuses bodies over
-their service's size limit (`strongroom.request_limits`).
+their service's size limit (`strongroom.request_limits`). Only the asyncio and httptools callbacks of
+uvicorn's protocol are extended, and its `on_response_complete`, called once per answer.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ RECEIVED = "strongroom.received"
 LINGER_SECONDS = 2.0
 
 
-class LingeringTransport:
+class ConnectionTransport:
     """The transport as uvicorn sees it: closed through the connection (`GuardedHttpToolsProtocol.close`),
     and an answer's head and body sent in one write (see `write`)."""
 
@@ -160,13 +165,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.eof = False
         self.lingering = False
         self.read_at = 0.0  # time.monotonic() of the last read
-        self.writer: LingeringTransport
+        self.writer: ConnectionTransport
 
     # --- asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.socket = transport
-        self.writer = LingeringTransport(transport, self)
+        self.writer = ConnectionTransport(transport, self)
         super().connection_made(self.writer)  # type: ignore[arg-type]
         OPEN.count += 1
         self.counted = True
