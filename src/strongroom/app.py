@@ -12,6 +12,7 @@ from strongroom.admin.routes import ADMIN_PREFIX, AdminRoutes
 from strongroom.auth.failures import AuthFailure
 from strongroom.auth.sigv4 import read_claim
 from strongroom.connections import RECEIVED
+from strongroom.memory import return_large_blocks
 from strongroom.pipeline import RequestPipeline
 from strongroom.proxies import trusting
 from strongroom.request_limits import SMALLEST_BODY_LIMIT, body_limit, too_large
@@ -68,6 +69,7 @@ class StrongroomApp:
             if message["type"] == "lifespan.startup":
                 self.runtime.audit.start()
                 self.scheduler.start()
+                return_large_blocks()
                 freeze_startup_heap()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -208,7 +208,7 @@ def test_the_largest_legal_bodies_leave_memory_near_its_baseline(server: Server,
     # 30 bodies of 1 MiB in flight, each read once (the chunks read, then joined) and parsed once (its
     # string), with the buffers of the connections: ~4 MiB each at the peak.
     assert max(peak, second_peak) - baseline < LEGAL_PEAK
-    # Each body is freed with its answer (not left to the cycle collector), and large blocks go back
-    # to the system (strongroom.memory): what stays does not grow with more of the same load.
+    # Each body is freed with its answer (not left to the cycle collector) and its blocks go back to
+    # the system (strongroom.memory): what stays does not grow with more of the same load.
     assert after - baseline < LEGAL_KEPT
     assert second_after - after < LEGAL_GROWTH
