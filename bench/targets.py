@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests import server_process
+
 REPO = Path(__file__).resolve().parent.parent
 
 # The bootstrap credentials of every Strongroom started here (read on its first start only).
@@ -85,24 +87,19 @@ class RunningTarget:
         return service in self.served
 
     def rss_bytes(self) -> int:
-        """Resident memory of the server and all its descendants (uvicorn's workers are children)."""
-        return sum(_rss(pid) for pid in _process_tree(self.process.pid))
+        """Resident memory of the server and all its processes (uvicorn's workers are in its session)."""
+        return sum(_rss(pid) for pid in server_process.session_members(self.process.pid))
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server's processes have used so far."""
-        return sum(_cpu_seconds(pid) for pid in _process_tree(self.process.pid))
+        return sum(_cpu_seconds(pid) for pid in server_process.session_members(self.process.pid))
 
     def pids(self) -> list[int]:
-        return _process_tree(self.process.pid)
+        return server_process.session_members(self.process.pid)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """SIGTERM, then whatever of the server's session is left after 20 s (workers included) is killed."""
+        server_process.stop(self.process)
 
 
 def start(spec: TargetSpec, data_dir: Path | None = None) -> RunningTarget:
@@ -112,10 +109,14 @@ def start(spec: TargetSpec, data_dir: Path | None = None) -> RunningTarget:
     command, env = _command(spec, port, data_dir)
     log_path = data_dir.parent / f"{data_dir.name}.log"
     with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own fixed command line
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        # A session of its own, tied to this process: stopped as a whole, never left running.
+        process = server_process.start(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     target = RunningTarget(spec, process, port, data_dir, log_path)
-    target.served = _wait_ready(target)
+    try:
+        target.served = _wait_ready(target)
+    except BaseException:
+        target.stop()
+        raise
     return target
 
 
@@ -150,7 +151,7 @@ def _wait_ready(target: RunningTarget) -> frozenset[str]:
         target.spec.kind]
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        if target.process.poll() is not None:
+        if server_process.exited(target.process):
             raise RuntimeError(f"{target.spec.name} exited early:\n{target.log_path.read_text()}")
         try:
             with urllib.request.urlopen(f"{target.endpoint}{path}", timeout=2) as reply:  # noqa: S310
@@ -159,7 +160,6 @@ def _wait_ready(target: RunningTarget) -> frozenset[str]:
                     return _services(target.spec, body)
         except OSError:
             time.sleep(0.2)
-    target.stop()
     raise RuntimeError(f"{target.spec.name} did not become ready:\n{target.log_path.read_text()}")
 
 
@@ -171,26 +171,6 @@ def _services(spec: TargetSpec, health: bytes) -> frozenset[str]:
         return frozenset(reply["services"])
     # moto serves every service we bench; the ceiling answers anything.
     return frozenset({"kms", "ssm", "secretsmanager", "sts", "iam"})
-
-
-def _process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The parent pid is the second field after the parenthesised command name.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    tree, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        tree.append(pid)
-        pending.extend(children.get(pid, []))
-    return tree
 
 
 def _cpu_seconds(pid: int) -> float:

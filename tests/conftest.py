@@ -1,5 +1,5 @@
 """Shared fixtures: fresh PostgreSQL databases on the server named by STRONGROOM_TEST_POSTGRES_URL, and a
-migrated SQLite store."""
+migrated SQLite store; the `live` marker on the tests that start servers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,21 @@ from sqlalchemy.pool import NullPool
 from strongroom.store.db import Database
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+LIVE_TESTS = Path(__file__).resolve().parent / "live"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `live` every test that starts a server: those under tests/live, and those of any module
+    holding the live tests' `Server` (or a class made from it). `-m "not live"` leaves the unit tests."""
+    from tests.live.conftest import Server
+
+    for item in items:
+        module = getattr(item, "module", None)
+        starts_servers = module is not None and any(
+            isinstance(value, type) and issubclass(value, Server) for value in vars(module).values()
+        )
+        if starts_servers or LIVE_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.live)
 
 
 class PostgresDatabases:

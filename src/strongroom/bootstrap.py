@@ -3,7 +3,7 @@
 The root key's credentials come from STRONGROOM_ACCESS_KEY_ID / STRONGROOM_SECRET_ACCESS_KEY when set,
 else they are generated. Either way they are written to <data-dir>/credentials (mode 0600, in the
 AWS shared credentials format, profile [strongroom]), and the secret is returned only on the start
-that created it, so the CLI can show it once.
+that created it, so the CLI can show a generated one once (one the operator chose is never shown).
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class BootstrapResult:
     access_key_id: str
     # Only on the start that created the key; None afterwards.
     secret_access_key: str | None
+    # The operator chose the secret (STRONGROOM_SECRET_ACCESS_KEY): it is never printed back.
+    secret_supplied: bool = False
 
 
 def bootstrap(
@@ -77,7 +79,8 @@ def bootstrap(
             raise BootstrapError(f"the account {DEFAULT_ACCOUNT_ID} exists but has no root access key") from None
         return BootstrapResult(DEFAULT_ACCOUNT_ID, existing, None)
     write_credentials_file(Path(data_dir) / CREDENTIALS_FILE_NAME, access_key_id, secret_access_key)
-    return BootstrapResult(DEFAULT_ACCOUNT_ID, access_key_id, secret_access_key)
+    return BootstrapResult(DEFAULT_ACCOUNT_ID, access_key_id, secret_access_key,
+                           secret_supplied=bool(environ.get(SECRET_ACCESS_KEY_ENV)))
 
 
 def create_account(

@@ -113,6 +113,7 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
     import uvicorn
 
     from strongroom.barrier import RootKeyError
+    from strongroom.bootstrap import SECRET_ACCESS_KEY_ENV
     from strongroom.connections import GuardedHttpToolsProtocol
     from strongroom.devmode.developer_account import DEVELOPER_SECRET_ACCESS_KEY
     from strongroom.proxies import TrustedProxies
@@ -145,11 +146,16 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
     print(f"Strongroom {__version__} serving on {endpoint}, data in {settings.data_dir}", flush=True)
     if settings.developer_mode:
         _announce_developer_mode(settings, result.account_id, throwaway)
+    elif result.secret_supplied:
+        print(f"The root access key of account {result.account_id} was created with the secret in "
+              f"{SECRET_ACCESS_KEY_ENV} (kept in {settings.data_dir / 'credentials'}, mode 0600):", flush=True)
     elif result.secret_access_key is not None:
         print(f"The root access key of account {result.account_id} was created; its secret is shown only now "
               f"(and kept in {settings.data_dir / 'credentials'}, mode 0600):", flush=True)
     if settings.developer_mode:
         secret = DEVELOPER_SECRET_ACCESS_KEY
+    elif result.secret_supplied:
+        secret = f'"${SECRET_ACCESS_KEY_ENV}"'  # the operator's own secret is never printed back
     else:
         secret = result.secret_access_key or f"<see {settings.data_dir / 'credentials'}>"
     print(f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID={result.access_key_id} "
@@ -206,7 +212,11 @@ def _create_account(args: argparse.Namespace) -> int:
     except (RootKeyError, DatabaseError, ValueError) as exc:
         print(f"strongroom: {exc}", file=sys.stderr)
         return 2
-    print(f"account_id = {account_id}\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret}")
+    print(f"account_id = {account_id}\naws_access_key_id = {access_key_id}")
+    if args.secret_access_key is None:
+        print(f"aws_secret_access_key = {secret}")
+    else:
+        print("# aws_secret_access_key: the one given with --secret-access-key (never printed back)")
     return 0
 
 

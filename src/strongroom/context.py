@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from strongroom.auth.principal import Principal
     from strongroom.clock import Clock
     from strongroom.runtime import Runtime
+    from strongroom.store.request_transaction import RequestTransaction
     from strongroom.wire.http import HttpRequest
 
 
@@ -41,6 +42,10 @@ class RequestContext:
     # with its companion writes: the pipeline commits them with this call's own record. None outside
     # the pipeline, where such records are written at once.
     additional_audit: list[tuple[dict[str, Any], Sequence[Companion]]] | None = None
+    # The request's one store transaction, which the pipeline commits with the call's audit record
+    # (see `strongroom.store.request_transaction`); None outside the pipeline, where every
+    # `transaction(ctx)` block commits on its own.
+    store_transaction: RequestTransaction | None = None
 
     @property
     def account_id(self) -> str:

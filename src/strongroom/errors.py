@@ -22,6 +22,7 @@ class ServiceError(Exception):
         sender_fault: bool = True,
         fields: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        keeps_changes: bool = False,
     ) -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
@@ -31,6 +32,10 @@ class ServiceError(Exception):
         self.sender_fault = sender_fault
         self.fields: dict[str, Any] = dict(fields or {})
         self.headers: dict[str, str] = dict(headers or {})
+        # The rare AWS error that answers a call whose change still stands (e.g. RotateSecret
+        # reattempting an unfinished rotation): the change commits with the error's audit record.
+        # Any other error rolls back everything the call changed.
+        self.keeps_changes = keeps_changes
 
     def __repr__(self) -> str:
         return f"ServiceError({self.code!r}, {self.message!r}, status={self.status!r})"

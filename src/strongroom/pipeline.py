@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from botocore.model import ServiceModel
 
+from strongroom.audit.recipients import records_for
 from strongroom.audit.record import build_record, random_uuid
-from strongroom.audit.writer import COMPANIONS
+from strongroom.audit.writer import COMPANIONS, Companion, write_within
 from strongroom.auth.authenticate import authenticate
 from strongroom.auth.authorize import authorize
 from strongroom.auth.failures import AuthFailure, auth_error
@@ -23,6 +27,7 @@ from strongroom.context import RequestContext
 from strongroom.errors import InternalFailure, NotImplementedOperation, ServiceError
 from strongroom.runtime import Runtime
 from strongroom.services.base import Operation, Service
+from strongroom.store.request_transaction import RequestTransaction, is_busy, watch_conflicts
 from strongroom.wire.http import HttpRequest, HttpResponse
 from strongroom.wire.parse import parse_request
 from strongroom.wire.serialize import serialize_error, serialize_response
@@ -44,12 +49,27 @@ class Outcome:
     audited: bool = False
     # Parsed and validated, waiting for authorization and the handler (see `prepare`).
     pending: tuple[Operation, dict[str, Any]] | None = None
+    # The call's audit records once committed with the change it made (see `decide_and_handle`);
+    # None while they are still to be written (through the audit writer's batches).
+    committed_records: list[dict[str, Any]] | None = None
+    # What the handler asked to run once its change is committed (see `request_store.after_commit`).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+# A request whose transaction loses a race with another (PostgreSQL's serialization failures and
+# deadlocks, SQLite's busy) is run again from authorization on, this many times at most, after a short
+# random pause that grows with each attempt; then it is answered with AWS's throttling error, which
+# the SDKs retry by themselves.
+MAX_ATTEMPTS = 8
+RETRY_PAUSE_SECONDS = 0.005
+THROTTLED_TEXT = "Rate exceeded"
 
 
 class RequestPipeline:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.audit_listeners = [plugin.audit_listener for plugin in runtime.services.values() if plugin.audit_listener]
+        watch_conflicts(runtime.database)
         # On SQLite, reads are local and never wait for writers (WAL): the stages up to the handler,
         # and the handlers of a service's `inline_operations`, run on the event loop, saving two
         # thread hand-offs per request; everything else runs on a worker thread as before.
@@ -80,30 +100,47 @@ class RequestPipeline:
         else:
             outcome = await asyncio.to_thread(self.process, ctx)
         if outcome.audited and outcome.plugin is not None and outcome.operation is not None:
-            record = build_record(
-                ctx,
-                event_source=outcome.plugin.event_source,
-                read_only=outcome.operation.read_only,
-                output=outcome.output,
-                error=outcome.error,
-            )
-            try:
-                await self._write_audit(ctx, record)
-            except Exception:
-                log.exception("audit record for request %s could not be stored", ctx.request_id)
-                outcome.output, outcome.error = None, InternalFailure()
-            else:
+            records = outcome.committed_records
+            if records is None:
+                records = self._records(ctx, outcome)
+                try:
+                    await self._write_audit(ctx, records)
+                except Exception:
+                    log.exception("audit record for request %s could not be stored", ctx.request_id)
+                    outcome.output, outcome.error = None, InternalFailure()
+                    records = []
+            for record in records:
                 self._notify_listeners(record)
+            for action in outcome.after_commit:
+                try:
+                    action()
+                except Exception:
+                    log.exception("work after request %s committed could not be started", ctx.request_id)
         return self.respond(ctx, outcome)
 
-    async def _write_audit(self, ctx: RequestContext, record: dict[str, Any]) -> None:
-        """Commit the call's record with those of calls made on its behalf (all in the same batch)."""
-        own = self.runtime.audit.write(record, ctx.extra.get(COMPANIONS, ()))
-        if not ctx.additional_audit:
-            await own
-            return
-        others = [self.runtime.audit.write(extra, companions) for extra, companions in ctx.additional_audit]
-        await asyncio.gather(own, *others)
+    def _records(self, ctx: RequestContext, outcome: Outcome) -> list[dict[str, Any]]:
+        """The call's own record, in the caller's account and the accounts whose resources it used."""
+        assert outcome.plugin is not None and outcome.operation is not None
+        record = build_record(
+            ctx,
+            event_source=outcome.plugin.event_source,
+            read_only=outcome.operation.read_only,
+            output=outcome.output,
+            error=outcome.error,
+        )
+        return records_for(record)
+
+    async def _write_audit(self, ctx: RequestContext, records: list[dict[str, Any]]) -> None:
+        """Commit the call's records with those of calls made on its behalf (all in the same batch)."""
+        own = ctx.extra.get(COMPANIONS, ())
+        writes = [self.runtime.audit.write(record, own if index == 0 else ()) for index, record in enumerate(records)]
+        for extra, companions in ctx.additional_audit or ():
+            writes += [self.runtime.audit.write(copy, companions if index == 0 else ())
+                       for index, copy in enumerate(records_for(extra))]
+        if len(writes) == 1:
+            await writes[0]
+        else:
+            await asyncio.gather(*writes)
 
     def _notify_listeners(self, record: dict[str, Any]) -> None:
         for listener in self.audit_listeners:
@@ -166,20 +203,69 @@ class RequestPipeline:
     def decide_and_handle(
         self, ctx: RequestContext, outcome: Outcome, operation: Operation, params: dict[str, Any]
     ) -> None:
-        """Authorize the call, then run its handler; the answer or error goes into `outcome`."""
+        """Authorize the call and run its handler in the request's one store transaction, then end
+        it: a change is committed together with the call's audit records, or not at all. The answer
+        or error goes into `outcome`. A transaction that lost a race is run again (`MAX_ATTEMPTS`)."""
         plugin = outcome.plugin
         assert plugin is not None
-        try:
-            if plugin.authorizer is not None:
-                plugin.authorizer(ctx, operation, params)
-            else:
-                authorize(ctx, operation.action, operation.resources(ctx, params))
-            outcome.output = operation.handler(ctx, params)
-        except ServiceError as error:
-            outcome.error = error.with_traceback(None)
-        except Exception:
-            log.exception("request %s failed", ctx.request_id)
-            outcome.error = InternalFailure()
+        extra, resources = dict(ctx.extra), list(ctx.resources)
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * attempt))
+                ctx.extra, ctx.resources = dict(extra), list(resources)
+            unit = ctx.store_transaction = RequestTransaction(self.runtime.database, writes=not operation.read_only)
+            ctx.additional_audit = []
+            output: dict[str, Any] | None = None
+            error: ServiceError | None = None
+            try:
+                if plugin.authorizer is not None:
+                    plugin.authorizer(ctx, operation, params)
+                else:
+                    authorize(ctx, operation.action, operation.resources(ctx, params))
+                output = operation.handler(ctx, params)
+            except ServiceError as raised:
+                error = raised.with_traceback(None)  # see prepare: its frames hold the request
+            except Exception as exc:
+                error = InternalFailure()
+                if is_busy(exc):
+                    log.warning("request %s waited too long for the store's write lock", ctx.request_id)
+                    error = _throttled()
+                elif not unit.conflicted:
+                    log.exception("request %s failed", ctx.request_id)
+            try:
+                if unit.conflicted:
+                    unit.close()
+                    continue
+                outcome.output, outcome.error = output, error
+                self._end(ctx, outcome, unit, keep=error is None or error.keeps_changes)
+            except Exception:
+                if unit.conflicted:
+                    continue
+                log.exception("request %s could not be committed", ctx.request_id)
+                outcome.output, outcome.error = None, InternalFailure()
+            finally:
+                unit.close()  # whatever happened above, the transaction and its write turn end here
+                ctx.store_transaction = None
+            return
+        outcome.output, outcome.error = None, _throttled()
+
+    def _end(self, ctx: RequestContext, outcome: Outcome, unit: RequestTransaction, *, keep: bool) -> None:
+        """Commit what the call changed with its audit records, or roll it back (a failed call, or
+        nothing changed) and leave the records to the audit writer."""
+        if not keep:
+            unit.close()
+            return
+        if not unit.changed():
+            outcome.after_commit = unit.take_actions()
+            unit.close()
+            return
+        records = self._records(ctx, outcome)
+        companions: list[Companion] = list(ctx.extra.get(COMPANIONS, ()))
+        for extra, extra_companions in ctx.additional_audit or ():
+            records += records_for(extra)
+            companions += extra_companions
+        outcome.after_commit = unit.commit(lambda connection: write_within(connection, records, companions))
+        outcome.committed_records = records
 
     def route(self, request: HttpRequest, scope_service: str | None) -> ServiceModel | None:
         model = self.runtime.router.identify(request, scope_service)
@@ -217,6 +303,10 @@ class RequestPipeline:
         return ServiceError(
             "UnknownServiceException", f"Strongroom does not serve a service named '{claim.service}'.", status=400
         )
+
+
+def _throttled() -> ServiceError:
+    return ServiceError("ThrottlingException", THROTTLED_TEXT, status=400)
 
 
 def _bare_json_error(error: ServiceError, request_id: str) -> HttpResponse:

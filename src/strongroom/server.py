@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from strongroom.auth.credentials import CredentialStore
+from strongroom.auth.rebinding import rebind_sealed_secrets
 from strongroom.barrier import open_barrier
 from strongroom.bootstrap import BootstrapResult, bootstrap
 from strongroom.bootstrap import create_account as _create_account
@@ -43,6 +44,7 @@ def prepare(settings: Settings, environ: Mapping[str, str] = os.environ) -> Boot
     try:
         database.migrate()
         barrier = open_barrier(database, settings.data_dir, settings.root_key_file)
+        rebind_sealed_secrets(database, barrier)
         if settings.developer_mode:
             account_id = ensure_developer_account(database, barrier, Clock(), settings.account_id)
             result = BootstrapResult(account_id, DEVELOPER_ACCESS_KEY_ID, None)
@@ -80,6 +82,7 @@ def create_account(
     try:
         database.migrate()
         barrier = open_barrier(database, settings.data_dir, settings.root_key_file)
+        rebind_sealed_secrets(database, barrier)
         credentials = CredentialStore(database, barrier)
         return _create_account(
             database, credentials, Clock(), account_id=account_id, access_key_id=access_key_id,

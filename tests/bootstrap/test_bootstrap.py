@@ -76,7 +76,7 @@ def test_credentials_file_is_0600_ini_with_the_strongroom_profile(
 def test_credentials_from_the_environment_are_used(database: Database, barrier: Barrier, data_dir: Path) -> None:
     result = bootstrap(database, barrier, data_dir, Clock(), ENV)
     assert result == BootstrapResult("000000000000", ENV["STRONGROOM_ACCESS_KEY_ID"],
-                                     ENV["STRONGROOM_SECRET_ACCESS_KEY"])
+                                     ENV["STRONGROOM_SECRET_ACCESS_KEY"], secret_supplied=True)
     found = CredentialStore(database, barrier).lookup(ENV["STRONGROOM_ACCESS_KEY_ID"])
     assert found is not None and found[1] == ENV["STRONGROOM_SECRET_ACCESS_KEY"]
     assert _credentials_file(data_dir)["strongroom"]["aws_secret_access_key"] == ENV["STRONGROOM_SECRET_ACCESS_KEY"]

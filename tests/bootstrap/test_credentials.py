@@ -15,7 +15,7 @@ from strongroom.auth.credentials import (
     generate_access_key_id,
     generate_secret_access_key,
 )
-from strongroom.barrier import Barrier, BarrierError
+from strongroom.barrier import Barrier
 from strongroom.store.db import Database
 from strongroom.store.tables import AccessKey
 
@@ -139,16 +139,47 @@ def test_cache_is_bounded(database: Database, barrier: Barrier) -> None:
     assert store.lookup(second) is not None and store.lookup(third) is not None
 
 
-def test_secret_is_sealed_to_its_own_record(database: Database, barrier: Barrier) -> None:
-    store = CredentialStore(database, barrier)
+def test_secret_is_sealed_to_its_own_record(
+    database: Database, barrier: Barrier, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = CredentialStore(database, barrier, cache_size=0)
     alice, _ = _create_user_key(store, database)
-    bob, _ = _create_user_key(store, database)
+    bob, bob_secret = _create_user_key(store, database)
     # Copying bob's sealed secret into alice's record does not give alice bob's secret.
     with database.session() as session:
         sealed = session.get(AccessKey, bob).sealed_secret
         session.execute(update(AccessKey).where(AccessKey.access_key_id == alice).values(sealed_secret=sealed))
-    with pytest.raises(BarrierError):
-        store.lookup(alice)
+    assert store.lookup(alice) is None
+    assert f'tampering: the sealed value of ["access_key/{alice}"' in caplog.text
+    assert bob_secret not in caplog.text
+
+
+ROOT = {"principal_type": "Root", "principal_arn": "arn:aws:iam::123456789012:root", "principal_id": "123456789012",
+        "user_name": None}
+
+
+@pytest.mark.parametrize("change", [
+    ROOT,
+    {"principal_arn": "arn:aws:iam::123456789012:user/admin", "user_name": "admin"},
+    {"principal_id": "AIDAEXAMPLEADMIN0001"},
+    {"account_id": "000000000000", "principal_arn": "arn:aws:iam::000000000000:root", "principal_type": "Root",
+     "principal_id": "000000000000", "user_name": None},
+], ids=["root-of-its-account", "another-user-by-name", "another-user-by-id", "another-account-root"])
+def test_a_key_row_moved_to_another_principal_is_refused(
+    database: Database, barrier: Barrier, caplog: pytest.LogCaptureFixture, change: dict[str, str | None]
+) -> None:
+    store = CredentialStore(database, barrier, cache_size=0)
+    key_id, secret = _create_user_key(store, database)
+    with database.session() as session:
+        session.execute(update(AccessKey).where(AccessKey.access_key_id == key_id).values(**change))
+    assert store.lookup(key_id) is None
+    assert "tampering" in caplog.text and key_id in caplog.text and secret not in caplog.text
+    with database.session() as session:
+        session.execute(update(AccessKey).where(AccessKey.access_key_id == key_id).values(
+            account_id="123456789012", principal_type="IAMUser", principal_arn="arn:aws:iam::123456789012:user/alice",
+            principal_id="AIDAEXAMPLEALICE0001", user_name="alice"))
+    # Put back as it was sealed, the row opens again: the binding is the record's content, nothing else.
+    assert store.lookup(key_id) is not None
 
 
 def test_the_plaintext_secret_never_reaches_the_database_files(

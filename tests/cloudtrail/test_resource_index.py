@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,20 +51,6 @@ def _run_concurrently(database: Database, cutoff: datetime, passes: int) -> None
     for thread in threads:
         thread.join()
     assert not failures, failures
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_store(request: pytest.FixtureRequest) -> Iterator[Database]:
-    """A migrated store of each kind."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("database")
-        return
-    database = Database(request.getfixturevalue("postgres_url"))
-    try:
-        database.migrate()
-        yield database
-    finally:
-        database.dispose()
 
 
 def test_concurrent_passes_index_every_resource_once(any_store: Database) -> None:
@@ -137,3 +122,79 @@ def test_the_index_names_resources_as_lookups_of_recent_events_do(any_store: Dat
     assert sorted(tuple(row) for row in indexed) == expected
     names = {(kind, name) for _seq, kind, name, *_rest in expected}
     assert {("AWS::KMS::Alias", "one"), ("AWS::S3::Bucket", "bucket-one")} <= names
+
+
+def _index_all(database: Database) -> None:
+    while resource_index.index_batch(database, datetime.now(UTC) - resource_index.SETTLE):
+        pass
+
+
+def _indexed_rows(database: Database) -> tuple[int, set[tuple[int, str, str]]]:
+    with database.session() as session:
+        rows = session.execute(select(CloudTrailEventResource.seq, CloudTrailEventResource.resource_type,
+                                      CloudTrailEventResource.resource_name)).all()
+        return resource_index.watermark(session), {tuple(row) for row in rows}
+
+
+def _seqs(database: Database) -> dict[str, int]:
+    with database.session() as session:
+        return {event_id: seq for event_id, seq in session.execute(select(AuditEvent.event_id, AuditEvent.seq))}
+
+
+def test_records_holding_a_nul_are_indexed_and_never_stop_the_index(any_store: Database) -> None:
+    """PostgreSQL's jsonb refuses an escaped NUL (and SQLite's JSON functions cut the string there)."""
+    database = any_store
+    settled = datetime.now(UTC) - timedelta(minutes=5)
+    records = [_record(number, settled) for number in range(1, 9)]
+    records[1]["requestParameters"] = {"description": "before\x00after"}
+    records[3]["resources"] = [{"type": "AWS::KMS::Key", "ARN": "arn:aws:kms:us-east-1:111122223333:key/nul\x00key"}]
+    records[5]["requestParameters"] = {"description": "\x00"}
+    with database.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), [row_for(record) for record in records])
+    _index_all(database)
+    seqs = _seqs(database)
+    watermark, rows = _indexed_rows(database)
+    assert watermark == max(seqs.values())
+    expected = {(seqs[str(record["eventID"])], resource_index.stored_name(kind), resource_index.stored_name(name))
+                for record in records for kind, name in resource_index.resources_of(record)}
+    assert rows == expected
+    # The NUL is kept as U+FFFD, its whole name and nothing cut short.
+    assert (seqs[str(records[3]["eventID"])], "AWS::KMS::Key", "nul\ufffdkey") in rows
+    # Indexing goes on past them.
+    later = _record(100, settled)
+    with database.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), [row_for(later)])
+    _index_all(database)
+    assert _indexed_rows(database)[0] == _seqs(database)[str(later["eventID"])]
+
+
+def test_a_record_the_store_cannot_read_is_logged_and_passed(any_store: Database,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    database = any_store
+    settled = datetime.now(UTC) - timedelta(minutes=5)
+    good, broken = row_for(_record(1, settled)), row_for(_record(2, settled))
+    broken["record"] = '{"resources": [not json'
+    with database.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), [good, broken])
+    _index_all(database)
+    seqs = _seqs(database)
+    watermark, rows = _indexed_rows(database)
+    assert watermark == max(seqs.values())
+    assert {seq for seq, _kind, _name in rows} == {seqs[good["event_id"]]}
+    assert f"the audit record of event {seqs[broken['event_id']]} is not JSON" in caplog.text
+
+
+def test_names_alike_once_cut_to_the_column_are_indexed_once(any_store: Database) -> None:
+    database = any_store
+    settled = datetime.now(UTC) - timedelta(minutes=5)
+    record = _record(1, settled)
+    long = "arn:aws:kms:us-east-1:111122223333:key/" + "k" * 2100
+    record["resources"] = [{"type": "AWS::KMS::Key", "ARN": long + "a"}, {"type": "AWS::KMS::Key", "ARN": long + "b"}]
+    with database.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), [row_for(record)])
+    _index_all(database)
+    watermark, rows = _indexed_rows(database)
+    assert watermark == max(_seqs(database).values())
+    # The two ARNs are stored alike, and so are their two short names: once each, not a duplicate key.
+    assert {name[:60] for _seq, _kind, name in rows} == {long[:60], "k" * 60}
+    assert len(rows) == 2

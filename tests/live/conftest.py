@@ -25,6 +25,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from tests import server_process
+
 ACCESS_KEY_ID = "AKIASTRONGROOMTEST01"
 SECRET_ACCESS_KEY = "strongroom-test-secret-key/0123456789abcd"
 
@@ -57,9 +59,11 @@ def free_port() -> int:
 
 
 class Server:
-    """One `strongroom serve` process and what a client needs to talk to it."""
+    """One `strongroom serve` process and what a client needs to talk to it. Stop it with `stop()` (or
+    use it as a context manager); one a test forgets dies with the test process anyway."""
 
     ready_route = "health"  # under /_strongroom/, polled until it answers 200
+    ready_timeout = 60.0  # seconds
 
     def __init__(
         self,
@@ -94,24 +98,29 @@ class Server:
         self._launch(command, env)
 
     def _launch(self, command: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
-        """Start `command`, its output going to `self.log_path`, and wait until it answers `ready_route`."""
+        """Start `command`, its output going to `self.log_path`, and wait until it answers `ready_route`;
+        if it does not (or the wait is interrupted), it is stopped, workers and all, before the error
+        goes on. It runs in a session of its own and dies with this process (`tests.server_process`)."""
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-        self._wait_ready()
+        self.process = server_process.start(command, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._log.close()
-                raise RuntimeError(f"strongroom exited early:\n{self.log_path.read_text()}")
+            if server_process.exited(self.process):
+                raise RuntimeError(f"strongroom exited early:\n{self.output()}")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/_strongroom/{self.ready_route}", timeout=1) as reply:
                     if reply.status == 200:
                         return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"strongroom did not become ready:\n{self.log_path.read_text()}")
+        raise RuntimeError(f"strongroom did not become ready:\n{self.output()}")
 
     @property
     def store_url(self) -> str:
@@ -122,14 +131,17 @@ class Server:
         self._log.flush()
         return self.log_path.read_text()
 
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
-        self.process.terminate()
+        """SIGTERM, as an operator stops it; whatever of it is left after 20 s is killed. None of its
+        processes is left when this returns."""
+        server_process.stop(self.process)
         self._log.close()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
     def client(self, service: str, region: str = "us-east-1", **credentials: str) -> Any:
         return boto3.client(

@@ -1,12 +1,13 @@
-"""Helpers shared by the live tests: unique names, the error a refused call answers, audit records, and
-a two-worker server of a test module's own."""
+"""Helpers shared by the live tests: unique names, the error a refused call answers, audit records,
+waiting for what the server records, and a two-worker server of a test module's own."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from botocore.exceptions import ClientError
@@ -14,6 +15,8 @@ from sqlalchemy import create_engine, text
 
 if TYPE_CHECKING:
     from .conftest import Server
+
+T = TypeVar("T")
 
 
 def unique(prefix: str) -> str:
@@ -46,12 +49,35 @@ def audit_records(server: Server, request_id: str) -> list[dict[str, Any]]:
     return [record for record in map(json.loads, rows) if record["requestID"] == request_id]
 
 
+def wait_for(condition: Callable[[], T], timeout: float = 15.0) -> T:
+    """What `condition` answers once it is true, polled every 50 ms; the test fails after `timeout`
+    seconds (what the server records happens in its own time: wait for it, never sleep a fixed time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not reached in {timeout} s")
+        time.sleep(0.05)
+
+
 def run_sql(server: Server, statement: str, **values: Any) -> None:
     """Change the server's store behind its back, in one transaction, as an operator's SQL would."""
     engine = create_engine(server.store_url)
     try:
         with engine.begin() as connection:
             connection.execute(text(statement), values)
+    finally:
+        engine.dispose()
+
+
+def stored_rows(server: Server, statement: str, **values: Any) -> list[Any]:
+    """The rows a query reads from the server's store behind its back."""
+    engine = create_engine(server.store_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(statement), values).all())
     finally:
         engine.dispose()
 

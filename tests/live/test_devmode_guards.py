@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from strongroom.services.registry import SERVED
+from tests import server_process
 
 from .conftest import Server
 from .test_devmode_pipeline import SEED, DevServer, refused, write_seed
@@ -18,8 +19,7 @@ from .test_devmode_pipeline import SEED, DevServer, refused, write_seed
 
 def run_strongroom(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    return subprocess.run([sys.executable, "-m", "strongroom", *args], capture_output=True, text=True,
-                          timeout=60, check=False, env=env, cwd=cwd)
+    return server_process.run([sys.executable, "-m", "strongroom", *args], env=env, cwd=cwd)
 
 
 def test_reset_is_refused_without_enable_reset_and_nothing_is_lost(tmp_path: Path) -> None:

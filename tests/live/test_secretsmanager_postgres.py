@@ -14,13 +14,15 @@ import hmac
 import json
 import os
 import secrets
-import time
 import uuid
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
+
+from tests.live.helpers import wait_for
+from tests.live.test_secretsmanager_rotation import audit_events
 
 ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 FUNCTION = "strongroom-postgresql-single-user"
@@ -88,12 +90,8 @@ def test_postgres_single_user_rotation_changes_the_real_password(server, role):
         SecretId=secret, RotationLambdaARN=f"arn:aws:lambda:us-east-1:{account}:function:{FUNCTION}",
         RotationRules={"AutomaticallyAfterDays": 30},
     )["VersionId"]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        stages = sm.describe_secret(SecretId=secret)["VersionIdsToStages"]
-        if stages.get(token) == ["AWSCURRENT"]:
-            break
-        time.sleep(0.1)
+    wait_for(lambda: audit_events(server, "RotationSucceeded", created["ARN"]), timeout=20)
+    stages = sm.describe_secret(SecretId=secret)["VersionIdsToStages"]
     assert stages == {token: ["AWSCURRENT"], created["VersionId"]: ["AWSPREVIOUS"]}
 
     current = json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])
@@ -128,13 +126,8 @@ def test_postgres_rotation_failure_keeps_the_current_password(server, role):
     token = sm.rotate_secret(
         SecretId=secret, RotationLambdaARN=f"arn:aws:lambda:us-east-1:{account}:function:{FUNCTION}",
     )["VersionId"]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        stages = sm.describe_secret(SecretId=secret)["VersionIdsToStages"]
-        if token in stages:
-            break
-        time.sleep(0.1)
-    time.sleep(1)
+    # The rotation has ended (as it records it) before anything is checked.
+    wait_for(lambda: audit_events(server, "RotationFailed", created["ARN"]), timeout=20)
     stages = sm.describe_secret(SecretId=secret)["VersionIdsToStages"]
     assert stages == {created["VersionId"]: ["AWSCURRENT"], token: ["AWSPENDING"]}
     assert json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])["password"] == old_password

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlalchemy import create_engine, text
 
-from .helpers import error_of
+from .helpers import error_of, wait_for
 
 
 def unique(prefix: str = "rot") -> str:
@@ -76,16 +75,6 @@ def register_endpoint(server: Any, name: str, url: str) -> str:
     mapping[name] = url
     path.write_text(json.dumps(mapping))
     return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
-
-
-def wait_for(condition: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
 
 
 def current_version(sm: Any, name: str) -> str:

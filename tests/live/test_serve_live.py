@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tests import server_process
 
 from .conftest import Server
 
@@ -62,18 +65,14 @@ def _create_account(database_url: str, root_key: Path, data_dir: Path) -> str:
 def test_two_nodes_on_one_postgres_share_everything(tmp_path: Path, postgres_url: str) -> None:
     root_key = tmp_path / "root.key"
     # Nodes share the database and the root key; each has its own data dir.
-    first = Server(tmp_path / "a", postgres_url, root_key_file=root_key)
-    second = Server(tmp_path / "b", postgres_url, root_key_file=root_key)
-    try:
+    with Server(tmp_path / "a", postgres_url, root_key_file=root_key) as first, \
+            Server(tmp_path / "b", postgres_url, root_key_file=root_key) as second:
         output = _create_account(postgres_url, root_key, tmp_path / "admin")
         assert "111122223333" in output
         for node in (first, second):
             assert node.client("sts").get_caller_identity()["Account"] == "000000000000"
             other = node.client("sts", key="AKIASECONDACCOUNT001", secret="second-account-secret-0123456789abcdefgh")
             assert other.get_caller_identity()["Arn"] == "arn:aws:iam::111122223333:root"
-    finally:
-        first.stop()
-        second.stop()
 
 
 def test_create_account_refuses_a_bad_account_id(tmp_path: Path) -> None:
@@ -96,10 +95,9 @@ def test_a_root_key_open_to_others_is_refused_cleanly(tmp_path: Path) -> None:
     key = tmp_path / "root.key"
     key.write_bytes(b"\0" * 32)
     key.chmod(0o644)
-    result = subprocess.run(
+    result = server_process.run(
         [sys.executable, "-m", "strongroom", "serve", "--data-dir", str(tmp_path / "data"),
-         "--root-key-file", str(key), "--port", "1"],
-        capture_output=True, text=True, timeout=60, check=False,
+         "--root-key-file", str(key), "--port", "1"], env=os.environ,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -107,10 +105,9 @@ def test_a_root_key_open_to_others_is_refused_cleanly(tmp_path: Path) -> None:
 
 
 def test_a_bad_trusted_proxy_list_is_refused_cleanly(tmp_path: Path) -> None:
-    result = subprocess.run(
+    result = server_process.run(
         [sys.executable, "-m", "strongroom", "serve", "--forwarded-allow-ips", "127.0.0.1,proxy.internal",
-         "--data-dir", str(tmp_path / "data")],
-        capture_output=True, text=True, timeout=60, check=False,
+         "--data-dir", str(tmp_path / "data")], env=os.environ,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("strongroom: --forwarded-allow-ips: ") and "Traceback" not in result.stderr

@@ -7,7 +7,6 @@ import re
 import secrets
 import subprocess
 import sys
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,11 +85,9 @@ def test_cross_account_assume_role_needs_the_trust_policy_and_expires_on_the_ser
 ) -> None:
     other_id, other_root = other_account
     other_iam = client(server, "iam", other_root)
-    role_arn = new_role(
-        other_iam,
-        trusting(f"arn:aws:iam::{ACCOUNT}:user/nobody-{uuid.uuid4().hex[:6]}"),
-        {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"},
-    )
+    # Trusting another user of this account (a trust policy may name only principals that exist).
+    bystander, _key = new_user(server, server.client("iam"))
+    role_arn = new_role(other_iam, trusting(bystander), {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"})
     user_arn, key = new_user(
         server, server.client("iam"), {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}
     )

@@ -52,6 +52,7 @@ def test_sqlite_connections_are_durable_and_strict(sqlite_db: Database) -> None:
 
         assert pragma("journal_mode") == "wal"
         assert pragma("synchronous") == 2  # FULL
+        assert pragma("fullfsync") == 1  # F_FULLFSYNC on macOS
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == 30_000
 

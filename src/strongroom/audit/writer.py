@@ -335,6 +335,22 @@ class AuditWriter:
             _run_companions(connection, companions)
 
 
+def write_within(connection: Connection, records: Sequence[dict[str, Any]], companions: Sequence[Companion]) -> None:
+    """Insert `records` and run `companions` in the transaction already open on `connection` (a
+    request's own: see `strongroom.store.request_transaction`), which commits them with its change.
+    A companion that fails is undone alone (its savepoint) and logged, as in a batch."""
+    connection.execute(insert(AuditEvent), [row_for(record) for record in records])
+    for companion in sorted(companions, key=_row_of):
+        savepoint = connection.begin_nested()
+        try:
+            companion.write(connection)
+        except Exception as exc:
+            savepoint.rollback()
+            log.error("a write accompanying an audit record failed: %s", _without_parameters(exc))
+        else:
+            savepoint.commit()
+
+
 def _run_companions(connection: Connection, companions: Sequence[Companion]) -> None:
     for companion in sorted(companions, key=_row_of):
         try:
@@ -383,11 +399,22 @@ class _WalSync:
     syncs the WAL file itself before any waiter of the batch is answered: every frame of the commit
     is on stable storage by then, as with FULL, while the other worker's writer may already commit.
     The descriptor is opened after the connection's first commit and kept while that connection is
-    open, which keeps SQLite from deleting the WAL (it does so only when its last connection closes)."""
+    open, which keeps SQLite from deleting the WAL (it does so only when its last connection closes).
+
+    The sync is the one SQLite itself would use at its most careful (`platform_flush`): on macOS
+    `F_FULLFSYNC`, as SQLite does with `PRAGMA fullfsync` (fsync there leaves the data in the drive's
+    cache), `fdatasync` where there is one (Linux), `fsync` elsewhere."""
 
     def __init__(self, database_path: str) -> None:
         self._path = f"{database_path}-wal"
         self._fd: int | None = None
+        self._flush = self.platform_flush()
+
+    @staticmethod
+    def platform_flush() -> Callable[[int], None]:
+        if getattr(fcntl, "F_FULLFSYNC", None) is not None:
+            return _full_fsync
+        return getattr(os, "fdatasync", os.fsync)
 
     @staticmethod
     def prepare(connection: Connection) -> None:
@@ -398,7 +425,7 @@ class _WalSync:
     def sync(self) -> None:
         if self._fd is None:
             self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-        os.fdatasync(self._fd)
+        self._flush(self._fd)
 
     def close(self) -> None:
         """With the connection: the next connection's WAL is opened afresh."""
@@ -406,6 +433,15 @@ class _WalSync:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+def _full_fsync(fd: int) -> None:
+    """The file's data through the drive's cache (macOS); where the file system refuses it (some network
+    and external ones do), fsync, as SQLite falls back."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)  # type: ignore[attr-defined, unused-ignore]  # macOS only
+    except OSError:
+        os.fsync(fd)
 
 
 class _WriterTurns:

@@ -4,6 +4,13 @@ Long-term keys come from the credential store. Temporary credentials (an access 
 STS, presented with its session token in X-Amz-Security-Token) come from the session store: the
 token must match, the signature must verify with the session's secret, and the session must not
 have expired on the server's business clock.
+
+Credentials act as one user or role, the very one (its unique id) they were issued to: once it is
+deleted they are refused as invalid, also when a user or role is created again under its name. A
+user's access keys are deleted before it can be, but a worker may still hold one for a few
+seconds (see `CredentialStore`); sessions are issued for their whole duration, and AWS documents no
+revocation with the principal, so they are refused rather than left with what resource policies
+naming the principal's unique id gave it.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from datetime import UTC, datetime
 
 from botocore.model import ServiceModel
 
+from strongroom.auth.authorize import principal_exists
 from strongroom.auth.failures import INVALID_CREDENTIALS_TEXT, AuthFailure, AuthFailureKind
 from strongroom.auth.principal import Principal
 from strongroom.auth.sessions import ACCESS_KEY_PREFIX, session_store
@@ -38,6 +46,7 @@ def authenticate(ctx: RequestContext, model: ServiceModel, claim: SigV4Claim | N
     assert ctx.runtime is not None
     if claim.security_token is not None or claim.access_key_id.startswith(ACCESS_KEY_PREFIX):
         principal = _session_principal(ctx, model, claim)
+        gone = AuthFailureKind.INVALID_TOKEN
     else:
         found = ctx.runtime.credentials.lookup(claim.access_key_id)
         if found is None:
@@ -45,6 +54,9 @@ def authenticate(ctx: RequestContext, model: ServiceModel, claim: SigV4Claim | N
         principal, secret = found
         # Request signing is checked against real time: a client signs with its own clock.
         verify(ctx.request, claim, secret, now=datetime.now(UTC))
+        gone = AuthFailureKind.UNKNOWN_ACCESS_KEY
+    if not principal.is_root and not principal_exists(ctx, principal):
+        raise AuthFailure(gone, INVALID_CREDENTIALS_TEXT)
     ctx.principal = principal
     ctx.region = claim.region
 

@@ -81,7 +81,8 @@ _ROOT_IDENTITY: StoredIdentity = (NO_POLICIES, None, (documents_key(NO_POLICIES.
 
 
 def _stored_identity(ctx: RequestContext, principal: Principal) -> StoredIdentity:
-    """The caller's identity policies and boundary, and an IAM user's current tags, in one transaction."""
+    """The caller's identity policies and boundary, and an IAM user's current tags, in one transaction
+    (see `identity_policies_for`: a deleted user's or role's are GONE)."""
     if principal.is_root:
         return _ROOT_IDENTITY
     revision = request_revision(ctx, IAM_REVISION)
@@ -98,6 +99,12 @@ def _stored_identity(ctx: RequestContext, principal: Principal) -> StoredIdentit
     stored = (policies, tags, (documents_key(policies.identity), documents_key(policies.boundary)))
     _identities.put(revision, key, stored)
     return stored
+
+
+def principal_exists(ctx: RequestContext, principal: Principal) -> bool:
+    """Whether the user or role `principal` acts as still exists (the very one: its unique id), as of the
+    request's "iam" revision; the account root always does."""
+    return _stored_identity(ctx, principal)[0].exists
 
 
 def authorize(
@@ -161,8 +168,10 @@ def first_denial(
         return None
     policies, user_tags, policies_key = _ROOT_IDENTITY if is_root else _stored_identity(ctx, principal)
     sessions = None if principal.session_policies is None else session_documents(principal)
+    # The unique id too: a user or role created again under a deleted one's name has its ARN, and saved
+    # resource policies tell the two apart.
     shared_key = (
-        principal.arn, principal.account_id, is_root, principal.role_arn, action, policies_key,
+        principal.arn, principal.user_id, principal.account_id, is_root, principal.role_arn, action, policies_key,
         None if sessions is None else documents_key(sessions),
         None if resource_policy is None else id(resource_policy), resource_policy_required,
     )
@@ -180,7 +189,8 @@ def first_denial(
             context = LazyKeys(functools.partial(condition_context, ctx, principal_tags=user_tags))
         if decision is None and remembered:
             if lowered is None:
-                caller = Caller.of(principal.arn, principal.account_id, is_root=is_root, issuer_arn=principal.role_arn)
+                caller = Caller.of(principal.arn, principal.account_id, is_root=is_root,
+                                   issuer_arn=principal.role_arn, principal_id=principal.user_id)
                 lowered = lowered_keys(context, caller)
             decision = recall(remembered, lowered)
             if decision is not None and decision.allowed:
@@ -194,6 +204,7 @@ def first_denial(
             principal_is_root=is_root,
             resource_account=owner,
             session_issuer_arn=principal.role_arn,
+            principal_id=principal.user_id,
         )
         if decision is None:
             decision = evaluate(

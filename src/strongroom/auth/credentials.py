@@ -1,5 +1,9 @@
 """Access keys: AWS-shaped ids, secrets sealed by the barrier, and the per-request lookup.
 
+A key's secret is sealed for its record and for whom the key authenticates (account, principal type,
+id, ARN and user name): a row edited in the database to name another principal no longer opens, and
+is refused as an invalid key and logged as tampering.
+
 Every signed request looks its access key up, so `lookup` keeps a small bounded in-process cache.
 Entries live only a few seconds, so that a key deactivated by another worker or node stops working
 soon without any cross-process signal; `forget` drops an entry at once in this process.
@@ -18,7 +22,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from strongroom.auth.principal import Principal
-from strongroom.barrier import Barrier
+from strongroom.barrier import Barrier, TamperedRecord, bound_locator
 from strongroom.lru import remember
 from strongroom.store.db import Database
 from strongroom.store.tables import AccessKey
@@ -65,9 +69,18 @@ def validate_secret_access_key(value: str) -> str:
     return value
 
 
-def secret_locator(access_key_id: str) -> str:
-    """The barrier locator of an access key's secret: it opens only in that key's record."""
-    return f"access_key/{access_key_id}"
+def secret_locator(key: AccessKey) -> str:
+    """The barrier locator of an access key's secret: it opens only in that key's record, and only while
+    the record names the principal the key was made for."""
+    return bound_locator(
+        f"access_key/{key.access_key_id}", account=key.account_id, type=key.principal_type,
+        id=key.principal_id, arn=key.principal_arn, user=key.user_name,
+    )
+
+
+def seal_secret(barrier: Barrier, key: AccessKey, secret_access_key: str) -> None:
+    """Seal `secret_access_key` into `key`, bound to what the row says now (seal again after changing it)."""
+    key.sealed_secret = barrier.seal(secret_access_key.encode(), secret_locator(key))
 
 
 class CredentialStore:
@@ -112,23 +125,23 @@ class CredentialStore:
             validate_secret_access_key(secret_access_key)
         if session.get(AccessKey, access_key_id) is not None:
             raise CredentialError(f"the access key id {access_key_id} is already in use")
-        session.add(
-            AccessKey(
-                access_key_id=access_key_id,
-                account_id=account_id,
-                principal_type=principal_type,
-                principal_arn=principal_arn,
-                principal_id=principal_id,
-                user_name=user_name,
-                sealed_secret=self._barrier.seal(secret_access_key.encode(), secret_locator(access_key_id)),
-                status=ACTIVE,
-                created_at=now,
-            )
+        key = AccessKey(
+            access_key_id=access_key_id,
+            account_id=account_id,
+            principal_type=principal_type,
+            principal_arn=principal_arn,
+            principal_id=principal_id,
+            user_name=user_name,
+            status=ACTIVE,
+            created_at=now,
         )
+        seal_secret(self._barrier, key, secret_access_key)
+        session.add(key)
         return access_key_id, secret_access_key
 
     def lookup(self, access_key_id: str) -> tuple[Principal, str] | None:
-        """The principal and secret of an Active key; None for an unknown or inactive one."""
+        """The principal and secret of an Active key; None for an unknown or inactive one, and for one
+        whose row was tampered with (the barrier logs that, naming the key)."""
         if len(access_key_id) > 128:
             return None
         cached = self._cached(access_key_id)
@@ -146,8 +159,13 @@ class CredentialStore:
                 access_key_id=row.access_key_id,
                 user_name=row.user_name,
             )
-            sealed = row.sealed_secret
-        secret = self._barrier.open(sealed, secret_locator(access_key_id)).decode()
+            sealed, locator = row.sealed_secret, secret_locator(row)
+        try:
+            secret = self._barrier.open(sealed, locator).decode()
+        except TamperedRecord:
+            # The barrier has logged it, naming the key; the request is refused as AWS refuses a key it
+            # does not know.
+            return None
         self._remember(access_key_id, principal, secret)
         return principal, secret
 

@@ -1,7 +1,7 @@
 """The table of temporary credentials issued by STS (AssumeRole, GetSessionToken).
 
-A row is written once and never changed: the session's secret is sealed by the barrier with
-locator `session/<access key id>`, and its token is kept only as a SHA-256 digest.
+A row is written once and never changed: the session's secret is sealed by the barrier for the
+row's every field (`sessions.session_locator`), and its token is kept only as a SHA-256 digest.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Temporary credentials: issuing them for STS, and finding them again when a request presents them.
 
-A session is an access key id (ASIA...), a secret sealed by the barrier (locator
-`session/<access key id>`) and a random opaque token kept only as its SHA-256 digest. Rows are
+A session is an access key id (ASIA...), a secret sealed by the barrier (for the row and everything it
+says: whom the session acts as, its policies, tags and expiry; see `session_locator`) and a random
+opaque token kept only as its SHA-256 digest. Rows are
 written once and never changed, so the non-secret part of a looked-up row is cached in memory;
 the secret is opened from its sealed form on every use and the token compared in constant time.
 Sessions expire on the server's business clock.
@@ -22,10 +23,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from strongroom.auth.failures import EXPIRED_SESSION_TEXT, INVALID_CREDENTIALS_TEXT, AuthFailure, AuthFailureKind
 from strongroom.auth.principal import Principal
 from strongroom.auth.session_tables import StsSession
+from strongroom.barrier import TamperedRecord, bound_locator
 from strongroom.store.db import Database
 
 if TYPE_CHECKING:
@@ -83,10 +86,22 @@ class _Stored:
     token_sha256: bytes
     sealed_secret: bytes
     expires_at: datetime
+    locator: str
 
 
-def _locator(access_key_id: str) -> str:
-    return f"session/{access_key_id}"
+def session_locator(row: StsSession) -> str:
+    """The barrier locator of a session's secret: the row's every field, so that a row edited in the
+    database (another principal, fewer policies, a later expiry) no longer opens."""
+    return bound_locator(
+        f"session/{row.access_key_id}", account=row.account_id, type=row.principal_type, id=row.principal_id,
+        arn=row.principal_arn, user=row.user_name, role=row.role_arn, name=row.session_name,
+        token=bytes(row.token_sha256).hex(), created=_utc_text(row.created_at), expires=_utc_text(row.expires_at),
+        policies=row.session_policies, tags=row.tags, source=row.source_identity,
+    )
+
+
+def _utc_text(when: datetime) -> str:
+    return _aware(when).astimezone(UTC).isoformat()
 
 
 def _aware(when: datetime) -> datetime:
@@ -118,7 +133,9 @@ class SessionStore:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def issue(self, grant: SessionGrant, now: datetime) -> IssuedSession:
+    def issue(self, grant: SessionGrant, now: datetime, session: Session | None = None) -> IssuedSession:
+        """New temporary credentials for `grant`, stored in `session`'s transaction (a request's own,
+        committed with its audit record), or in a transaction of their own without one."""
         access_key_id = new_access_key_id()
         secret = base64.b64encode(secrets.token_bytes(30)).decode()
         token = new_token(grant.minimum_token_size)
@@ -133,7 +150,6 @@ class SessionStore:
             role_arn=grant.role_arn,
             session_name=grant.session_name,
             token_sha256=token_digest(token),
-            sealed_secret=self._barrier.seal(secret.encode(), _locator(access_key_id)),
             created_at=now,
             expires_at=expires_at,
             session_policies=(
@@ -142,8 +158,12 @@ class SessionStore:
             tags=orjson.dumps({"tags": dict(grant.tags), "transitive": list(grant.transitive_tag_keys)}).decode(),
             source_identity=grant.source_identity,
         )
-        with self._database.session() as session:
+        row.sealed_secret = self._barrier.seal(secret.encode(), session_locator(row))
+        if session is not None:
             session.add(row)
+        else:
+            with self._database.session() as own:
+                own.add(row)
         return IssuedSession(access_key_id, secret, token, now, expires_at)
 
     def lookup(self, access_key_id: str, token: str | None, now: datetime) -> tuple[Principal, str] | None:
@@ -159,7 +179,11 @@ class SessionStore:
             raise AuthFailure(AuthFailureKind.INVALID_TOKEN, INVALID_CREDENTIALS_TEXT)
         if now >= stored.expires_at:
             raise AuthFailure(AuthFailureKind.TOKEN_EXPIRED, EXPIRED_SESSION_TEXT)
-        secret = self._barrier.open(stored.sealed_secret, _locator(access_key_id)).decode()
+        try:
+            secret = self._barrier.open(stored.sealed_secret, stored.locator).decode()
+        except TamperedRecord:
+            # Logged by the barrier, naming the session; refused as a token AWS does not know.
+            raise AuthFailure(AuthFailureKind.INVALID_TOKEN, INVALID_CREDENTIALS_TEXT) from None
         return stored.principal, secret
 
     def purge_expired(self, now: datetime) -> int:
@@ -209,7 +233,8 @@ def _from_row(row: StsSession) -> _Stored:
         source_identity=row.source_identity,
         transitive_tag_keys=tuple(tags.get("transitive") or ()),
     )
-    return _Stored(principal, bytes(row.token_sha256), bytes(row.sealed_secret), _aware(row.expires_at))
+    return _Stored(principal, bytes(row.token_sha256), bytes(row.sealed_secret), _aware(row.expires_at),
+                   session_locator(row))
 
 
 _stores: dict[int, SessionStore] = {}

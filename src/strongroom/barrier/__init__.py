@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from strongroom.barrier.barrier import Barrier
-from strongroom.barrier.errors import BarrierError, RootKeyError
+from strongroom.barrier.barrier import Barrier, bound_locator
+from strongroom.barrier.errors import BarrierError, RootKeyError, TamperedRecord
 from strongroom.barrier.root import ROOT_KEY_ENV, EnvRootKey, FileRootKey, RootKeyHolder
 from strongroom.store.db import Database
 
@@ -21,6 +21,8 @@ __all__ = [
     "FileRootKey",
     "RootKeyError",
     "RootKeyHolder",
+    "TamperedRecord",
+    "bound_locator",
     "open_barrier",
     "root_key_holder",
 ]

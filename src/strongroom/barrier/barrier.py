@@ -6,13 +6,15 @@ key holder and kept in the store (table barrier_keyring), shared by every node o
 
 from __future__ import annotations
 
+import logging
 import threading
 
+import orjson
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from strongroom.barrier import format as sealed_format
-from strongroom.barrier.errors import BarrierError, RootKeyError
+from strongroom.barrier.errors import BarrierError, RootKeyError, TamperedRecord
 from strongroom.barrier.keyring import Keyring
 from strongroom.barrier.root import RootKeyHolder
 from strongroom.store.db import Database
@@ -20,8 +22,17 @@ from strongroom.store.tables import BarrierKeyring
 
 KEYRING_ROW = "keyring"
 
+log = logging.getLogger("strongroom.barrier")
+
 # Concurrent rotations by other nodes are retried this often before giving up.
 MAX_ROTATE_ATTEMPTS = 10
+
+
+def bound_locator(record: str, **binding: str | None) -> str:
+    """The locator of a value that belongs to `record` and opens only while the record's other fields
+    still say what `binding` says (e.g. whom an access key authenticates as). JSON, so that no two
+    bindings differ only in where one field ends."""
+    return orjson.dumps([record, binding], option=orjson.OPT_SORT_KEYS).decode()
 
 
 class Barrier:
@@ -46,7 +57,21 @@ class Barrier:
         return sealed_format.seal(key, keyring.active_term, plaintext, locator)
 
     def open(self, sealed: bytes, locator: str) -> bytes:
-        """The plaintext of a value sealed for `locator`; BarrierError, saying nothing more, otherwise."""
+        """The plaintext of a value the store holds for `locator`.
+
+        A value that does not open was changed or moved outside Strongroom: that is logged as tampering,
+        naming the record, and raised as TamperedRecord (a BarrierError that the client sees as a
+        failure saying so)."""
+        try:
+            return self.open_token(sealed, locator)
+        except BarrierError:
+            log.error("tampering: the sealed value of %s does not open for its record; the row was changed "
+                      "or moved outside Strongroom, and is refused", locator)
+            raise TamperedRecord(locator) from None
+
+    def open_token(self, sealed: bytes, locator: str) -> bytes:
+        """The plaintext of a value a client presented back (a pagination or import token) for
+        `locator`; BarrierError, saying nothing more, when it does not open (the client's mistake)."""
         term = sealed_format.read_term(sealed)
         key = self._keyring.key(term)
         if key is None and term > self._keyring.active_term:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from strongroom.errors import ServiceError
+
+TAMPERED_TEXT = (
+    "A stored value this request needs failed its integrity check: the store was changed outside Strongroom. "
+    "The operator has been told."
+)
+
 
 class BarrierError(Exception):
     """A sealed value could not be opened (or sealed).
@@ -19,3 +26,15 @@ class RootKeyError(Exception):
 
     Its message names the file or variable and what is wrong, never the key itself.
     """
+
+
+class TamperedRecord(BarrierError, ServiceError):
+    """A value sealed in the store did not open for the record that holds it: the row was changed,
+    moved to another record, or its bytes altered, outside Strongroom (only the root key seals).
+
+    Answered as a server failure that says so; `record` (the locator, never the secret) is for the log.
+    """
+
+    def __init__(self, record: str) -> None:
+        ServiceError.__init__(self, "InternalFailure", TAMPERED_TEXT, status=500, sender_fault=False)
+        self.record = record

@@ -9,7 +9,7 @@ A store set up this way is marked, and is never served without --dev.
 
 from __future__ import annotations
 
-from strongroom.auth.credentials import ACTIVE, secret_locator
+from strongroom.auth.credentials import ACTIVE, seal_secret
 from strongroom.auth.principal import root_arn
 from strongroom.barrier import Barrier
 from strongroom.bootstrap import ACCOUNT_ID_PATTERN, DEFAULT_ACCOUNT_ID, ROOT_PRINCIPAL_TYPE
@@ -51,17 +51,18 @@ def ensure_developer_account(db: Database, barrier: Barrier, clock: Clock, reque
         now = clock.now()
         session.add(Account(account_id=account_id, created_at=now))
         session.flush()
-        session.add(AccessKey(
+        key = AccessKey(
             access_key_id=DEVELOPER_ACCESS_KEY_ID,
             account_id=account_id,
             principal_type=ROOT_PRINCIPAL_TYPE,
             principal_arn=root_arn(account_id),
             principal_id=account_id,
             user_name=None,
-            sealed_secret=barrier.seal(DEVELOPER_SECRET_ACCESS_KEY.encode(), secret_locator(DEVELOPER_ACCESS_KEY_ID)),
             status=ACTIVE,
             created_at=now,
-        ))
+        )
+        seal_secret(barrier, key, DEVELOPER_SECRET_ACCESS_KEY)
+        session.add(key)
         markers.write(session, markers.DEVELOPER_ACCOUNT, account_id)
     return account_id
 

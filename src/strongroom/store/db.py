@@ -7,7 +7,9 @@ the Alembic migrations packaged next to this module (no alembic.ini is needed at
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +38,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
+# The isolation of PostgreSQL transactions that read, then write what they read (see `Database.session`).
+SERIALIZABLE = {"isolation_level": "SERIALIZABLE"}
+
 # Alembic keeps the running migration's context in module globals: one migration per process at a time.
 _ALEMBIC_LOCK = threading.Lock()
 
@@ -50,10 +55,33 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed audit record survives a power loss, not only a process crash.
         cursor.execute("PRAGMA synchronous=FULL")
+        # macOS: its syncs (commits and checkpoints) through the drive's cache (F_FULLFSYNC), as the
+        # audit writer's own; a plain fsync there is not durable. Nothing changes elsewhere.
+        cursor.execute("PRAGMA fullfsync=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def begin_sqlite(connection: Connection, *, writes: bool) -> None:
+    """Begin the SQLite transaction of `connection` explicitly: pysqlite would begin one only at the
+    first write, leaving the reads before it each in a snapshot of their own (so a read-modify-write
+    could overwrite another writer's change) and making a savepoint's release a commit."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _keep_private(path: str) -> None:
+    """The SQLite file, its WAL and its shared-memory file readable by the owner only: the file is made
+    0600 before SQLite opens it (SQLite gives the WAL and -shm files the database file's mode), and
+    files an earlier version left wider are narrowed."""
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # a missing folder: SQLite's error says so
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
 
 
 class Database:
@@ -74,6 +102,8 @@ class Database:
             pool: dict[str, Any] = {}
             if not in_memory:
                 pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+            if not in_memory and parsed.database:
+                _keep_private(parsed.database)
             self._engine = create_engine(
                 parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
             )
@@ -94,6 +124,9 @@ class Database:
         self._revision_readers = threading.local()
         self._revision_connections: list[sqlite3.Connection] = []
         self._revision_lock = threading.Lock()
+        # SQLite: this process's writers queue here for the store's one write lock (see `write_turn`),
+        # instead of polling for it in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        self._write_turn = threading.Lock()
         # The newest read of every revision: (when it began, by time.monotonic(), the values).
         self._last_revisions: tuple[float, dict[str, int]] = (float("-inf"), {})
 
@@ -106,11 +139,35 @@ class Database:
     def engine(self) -> Engine:
         return self._engine
 
+    def take_write_turn(self) -> bool:
+        """SQLite: wait (at most the busy timeout) until no other writer of this process holds the
+        write lock; False if the wait timed out. Release with `end_write_turn`."""
+        return self._write_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def end_write_turn(self) -> None:
+        self._write_turn.release()
+
+    def new_session(self) -> Session:
+        """A session of its own, for a caller that ends its transaction itself (see `RequestTransaction`)."""
+        return self._sessions()
+
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends normally, rolled back on error."""
+    def session(self, *, writes: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends normally, rolled back on error.
+
+        On SQLite the transaction is begun at once (see `begin_sqlite`), so what the block reads and
+        what it writes belong to one snapshot: a write based on a read that another writer has
+        changed meanwhile fails (SQLite's busy) instead of overwriting it.
+
+        `writes`, for a read-modify-write: on SQLite the write lock is taken at once (one writer at a
+        time, waiting up to the busy timeout); on PostgreSQL the transaction is SERIALIZABLE, so a
+        race with another serializable writer fails one of them rather than mixing their changes."""
         session = self._sessions()
         try:
+            if self._dialect == "sqlite":
+                begin_sqlite(session.connection(), writes=writes)
+            elif writes:
+                session.connection(execution_options=SERIALIZABLE)
             yield session
             session.commit()
         except BaseException:

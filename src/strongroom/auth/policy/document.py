@@ -23,7 +23,7 @@ from typing import Any, Literal
 from strongroom.auth.policy.conditions import SYNTAX_ERROR, VENDOR_ERROR, Condition, compile_conditions
 from strongroom.auth.policy.errors import MalformedPolicy
 from strongroom.auth.policy.matching import arn_regex, compile_actions, compile_alternatives, is_arn
-from strongroom.auth.policy.principals import PrincipalSet, parse_principals
+from strongroom.auth.policy.principals import Bindings, PrincipalSet, parse_principals
 from strongroom.auth.policy.variables import Template, VariableLookup, has_variables, parse_template, resolve
 
 VERSION_2012 = "2012-10-17"
@@ -112,16 +112,19 @@ class PolicyDocument:
     statements: tuple[Statement, ...]
 
     @classmethod
-    def parse(cls, text: str, *, kind: PolicyKind, max_size: int | None = None) -> PolicyDocument:
+    def parse(
+        cls, text: str, *, kind: PolicyKind, max_size: int | None = None, bindings: Bindings | None = None
+    ) -> PolicyDocument:
         """Parse and validate `text`; raises MalformedPolicy with AWS's reason.
 
-        `max_size` overrides the kind's default size limit (a KMS key policy allows 32768).
+        `max_size` overrides the kind's default size limit (a KMS key policy allows 32768). `bindings`
+        are a saved resource policy's principals bound to unique ids (see `principals`).
         """
-        return _parse_cached(text, kind, max_size)
+        return _parse_cached(text, kind, max_size, bindings)
 
 
 @lru_cache(maxsize=1024)
-def _parse_cached(text: str, kind: PolicyKind, max_size: int | None) -> PolicyDocument:
+def _parse_cached(text: str, kind: PolicyKind, max_size: int | None, bindings: Bindings | None) -> PolicyDocument:
     limit, counts_whitespace, reason = _SIZE_LIMITS[kind]
     if max_size is not None:
         limit, reason = max_size, f"Policy document exceeds the maximum size of {max_size} characters."
@@ -132,10 +135,10 @@ def _parse_cached(text: str, kind: PolicyKind, max_size: int | None) -> PolicyDo
         body = json.loads(text)
     except (ValueError, RecursionError):
         raise MalformedPolicy(SYNTAX_ERROR) from None
-    return _compile_document(body, kind)
+    return _compile_document(body, kind, None if bindings is None else dict(bindings))
 
 
-def _compile_document(body: Any, kind: PolicyKind) -> PolicyDocument:
+def _compile_document(body: Any, kind: PolicyKind, bindings: dict[str, str] | None) -> PolicyDocument:
     if not isinstance(body, dict):
         raise MalformedPolicy(SYNTAX_ERROR)
     for field in body:
@@ -151,7 +154,7 @@ def _compile_document(body: Any, kind: PolicyKind) -> PolicyDocument:
         raise MalformedPolicy("Missing required field Statement")
     raw_statements = body["Statement"]
     raw_list = raw_statements if isinstance(raw_statements, list) else [raw_statements]
-    statements = tuple(_compile_statement(raw, kind, version == VERSION_2012) for raw in raw_list)
+    statements = tuple(_compile_statement(raw, kind, version == VERSION_2012, bindings) for raw in raw_list)
     sids = [statement.sid for statement in statements if statement.sid]
     if len(sids) != len(set(sids)):
         raise MalformedPolicy("Statement IDs (SID) in a single policy must be unique.")
@@ -208,7 +211,7 @@ def _compile_resources(raw: dict[str, Any], kind: PolicyKind, variables: bool) -
     return ResourceMatcher(compile_alternatives(sources, False), templates), negated
 
 
-def _compile_statement(raw: Any, kind: PolicyKind, variables: bool) -> Statement:
+def _compile_statement(raw: Any, kind: PolicyKind, variables: bool, bindings: dict[str, str] | None) -> Statement:
     if not isinstance(raw, dict):
         raise MalformedPolicy(SYNTAX_ERROR)
     for field in raw:
@@ -231,7 +234,7 @@ def _compile_statement(raw: Any, kind: PolicyKind, variables: bool) -> Statement
     if kind in _NAMES_PRINCIPAL:
         if principal is None:
             raise MalformedPolicy("Missing required field Principal")
-        principals: PrincipalSet | None = parse_principals(principal)
+        principals: PrincipalSet | None = parse_principals(principal, bindings)
     else:
         if principal is not None:
             raise MalformedPolicy("Policy document should not specify a principal.")

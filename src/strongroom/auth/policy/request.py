@@ -87,7 +87,8 @@ class AuthorizationRequest:
     that is not an IAM identity (a service principal, a web identity provider, an S3 canonical
     user) `principal_arn` carries that principal's name. `session_issuer_arn` is the role or user a
     session was issued from; for an assumed-role session it is derived from the session ARN when not
-    given. `resource_account` None means the resource is in the caller's account.
+    given. `principal_id` is the caller's unique id (aws:userid), which saved resource policies name
+    users and roles by. `resource_account` None means the resource is in the caller's account.
 
     `aws:PrincipalArn` and `aws:PrincipalAccount` are filled in when the context lacks them.
     """
@@ -100,6 +101,7 @@ class AuthorizationRequest:
     principal_is_root: bool = False
     resource_account: str | None = None
     session_issuer_arn: str | None = None
+    principal_id: str | None = None
     caller: Caller = field(init=False, repr=False, compare=False)
     lowered_action: str = field(init=False, repr=False, compare=False)
 
@@ -109,6 +111,7 @@ class AuthorizationRequest:
             self.principal_account,
             is_root=self.principal_is_root,
             issuer_arn=self.session_issuer_arn,
+            principal_id=self.principal_id,
         )
         object.__setattr__(self, "caller", caller)
         object.__setattr__(self, "lowered_action", self.action.lower())

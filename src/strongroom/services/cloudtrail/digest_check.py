@@ -6,7 +6,8 @@ it is where it says it is, its key fingerprint is a published public key of its 
 for it, its SHA-256 and signature are the ones that digest recorded. Each log file a valid digest lists
 must hash (decompressed) to the listed value. After a missing or invalid digest the walk resumes at the
 next older digest on disk. Digests on disk that no walk reached, and log files no digest lists, were
-inserted.
+inserted. The newest digests are checked against the service's record of its last digest delivery
+(`check_tail`), so removing the newest digests with the log files they list does not go unseen.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from strongroom.services.cloudtrail.buckets import METADATA_SUFFIX
-from strongroom.services.cloudtrail.digests import string_to_sign
+from strongroom.services.cloudtrail.digests import DIGEST_PERIOD, string_to_sign
 
 _DIGEST_NAME = re.compile(r"(\d{12})_CloudTrail-Digest_([a-z0-9-]+)_(.+)_([a-z0-9-]+)_(\d{8}T\d{6}Z)\.json\.gz")
 _LOG_NAME = re.compile(r"(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz")
@@ -218,3 +219,42 @@ class ChainChecker:
                 actual = ""
             self.report.add("Log file", location, None if actual == entry.get("hashValue") else
                             "hash value doesn't match")
+
+
+@dataclass
+class Delivered:
+    """What the service says of a trail's digests (GetTrailStatus): when it last delivered one, and
+    when logging stopped, if it is stopped."""
+
+    latest_digest: datetime | None
+    stopped_logging: datetime | None = None
+
+
+def check_tail(where: TrailLocation, by_region: dict[str, list[tuple[datetime, str]]], delivered: Delivered,
+               start: datetime, end: datetime | None, report: Report) -> None:
+    """Report the newest digests missing from the bucket folder, by the service's last digest delivery.
+
+    The service records its last delivery as of the digest's end time (the time in its name). A delivery
+    writes every period that has ended, so each region's newest digest ends less than one period before
+    the last delivery, and one ends at it; after StopLogging, every region's final digest ends at it.
+    `by_region` must be read after `delivered`, so that digests delivered meanwhile are there too.
+    Checked when the requested range reaches the last delivery.
+    """
+    latest = delivered.latest_digest
+    if latest is None or latest < start or (end is not None and end < latest):
+        return
+    stamps = {region: {when for when, _key in digests} for region, digests in by_region.items()}
+    regions = sorted({where.home_region, *by_region})
+    stopped = delivered.stopped_logging
+    missing: list[str | None]
+    if stopped is not None and stopped <= latest:
+        missing = [region for region in regions if latest not in stamps.get(region, ())]
+    else:
+        missing = [region for region in regions if max(stamps.get(region, ()), default=start) <= latest - DIGEST_PERIOD]
+        if not missing and not any(latest in region_stamps for region_stamps in stamps.values()):
+            missing = [None]  # the digest that ends at the last delivery, in whichever region
+    for region in missing:
+        folder = f"{where.prefix}AWSLogs/{where.account_id}/CloudTrail-Digest/{region + '/' if region else ''}"
+        report.add("Digest file", f"s3://{where.bucket}/{folder}",
+                   f"not found: the newest digest files (the last delivered for {latest:%Y-%m-%dT%H:%M:%SZ}) "
+                   "were removed, with the log files they list")

@@ -138,7 +138,9 @@ def write_digest(runtime: Runtime, session: Session, trail: CloudTrailTrail, cha
     chain.previous_bucket, chain.previous_object = trail.s3_bucket, key
     chain.previous_hash, chain.previous_signature = digest_hash, signature
     chain.next_start = end
-    chain.last_delivery_at = now
+    # Delivered as of its end, to the second, as its name and digestEndTime say (GetTrailStatus's
+    # LatestDigestDeliveryTime): validate-logs finds the newest digest by it.
+    chain.last_delivery_at = end.replace(microsecond=0)
     return written
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
@@ -28,7 +29,6 @@ from strongroom.store.tables import AuditEvent
 
 HISTORY = timedelta(days=90)
 DEFAULT_MAX_RESULTS = 50
-TAIL_LIMIT = 50_000
 TOKEN_LOCATOR = "cloudtrail/lookup-events/next-token"  # noqa: S105 - a barrier locator, not a secret
 _COLUMNS = {
     "EventId": AuditEvent.event_id,
@@ -64,7 +64,8 @@ def _encode_token(ctx: RequestContext, params: dict[str, Any], position: Positio
 
 def _decode_token(ctx: RequestContext, params: dict[str, Any], token: str) -> Position:
     try:
-        payload = orjson.loads(runtime_of(ctx).barrier.open(base64.urlsafe_b64decode(token.encode()), TOKEN_LOCATOR))
+        sealed = base64.urlsafe_b64decode(token.encode())
+        payload = orjson.loads(runtime_of(ctx).barrier.open_token(sealed, TOKEN_LOCATOR))
         if payload["q"] != _query_digest(ctx, params):
             raise _invalid_token()
         return datetime.fromisoformat(payload["t"]), int(payload["s"])
@@ -93,31 +94,66 @@ def _newest_first(query: Select[*_Row], time_column: Any, seq_column: Any, start
 def _by_resource(session: Session, ctx: RequestContext, key: str, value: str, start: datetime, end: datetime,
                  after: Position | None, limit: int) -> list[int]:
     """Seqs of the page's events that name the resource: from the index, and from events not indexed yet."""
-    column = _RESOURCE_COLUMNS[key]
     indexed_up_to = resource_index.watermark(session)
-    # An event is indexed once per name of each resource: distinct, so a page holds `limit` events.
-    found = session.execute(_newest_first(
-        select(CloudTrailEventResource.event_time, CloudTrailEventResource.seq).distinct().where(
-            CloudTrailEventResource.account_id == ctx.account_id, CloudTrailEventResource.region == ctx.region,
-            column == value),
-        CloudTrailEventResource.event_time, CloudTrailEventResource.seq, start, end, after, limit,
-    )).all()
-    positions: dict[int, datetime] = {seq: aware(when) for when, seq in found}
-    # Events above the watermark are few (the indexer runs every few seconds): read them by seq.
-    recent = session.execute(
-        select(AuditEvent.event_time, AuditEvent.seq, AuditEvent.account_id, AuditEvent.region, AuditEvent.record)
-        .where(AuditEvent.seq > indexed_up_to).order_by(AuditEvent.seq).limit(TAIL_LIMIT)
-    ).all()
-    index = 0 if key == "ResourceType" else 1
-    for when, seq, account_id, region, record in recent:
-        moment = aware(when)
-        if (account_id != ctx.account_id or region != ctx.region or not start <= moment <= end
-                or (after is not None and (moment, seq) >= after) or '"resources"' not in record):
-            continue
-        if any(pair[index] == value for pair in resource_index.resources_of(orjson.loads(record))):
-            positions[seq] = moment
+    positions = _indexed(session, ctx, key, value, start, end, after, limit)
+    positions.update(_not_indexed_yet(session, ctx, key, value, start, end, after, limit, indexed_up_to))
     ordered = sorted(positions.items(), key=lambda item: (item[1], item[0]), reverse=True)
     return [seq for seq, _when in ordered[:limit]]
+
+
+def _indexed(session: Session, ctx: RequestContext, key: str, value: str, start: datetime, end: datetime,
+             after: Position | None, limit: int) -> dict[int, datetime]:
+    """The newest `limit` indexed events naming the resource, by seq. A name the index may store alike
+    for another (see `resource_index.stored_name`) is checked against each event's record, page by page
+    until `limit` are found or the index has no more."""
+    column = _RESOURCE_COLUMNS[key]
+    checked = resource_index.shares_stored_name(value)
+    positions: dict[int, datetime] = {}
+    while True:
+        # An event is indexed once per name of each resource: distinct, so a page holds `limit` events.
+        found = session.execute(_newest_first(
+            select(CloudTrailEventResource.event_time, CloudTrailEventResource.seq).distinct().where(
+                CloudTrailEventResource.account_id == ctx.account_id, CloudTrailEventResource.region == ctx.region,
+                column == resource_index.stored_name(value)),
+            CloudTrailEventResource.event_time, CloudTrailEventResource.seq, start, end, after, limit,
+        )).all()
+        page = {seq: aware(when) for when, seq in found}
+        if not checked:
+            return page
+        records = session.execute(select(AuditEvent.seq, AuditEvent.record).where(AuditEvent.seq.in_(page))).all()
+        positions.update((seq, page[seq]) for seq, record in records if _names(orjson.loads(record), key, value))
+        if len(found) < limit or len(positions) >= limit:
+            return positions
+        after = min((when, seq) for seq, when in page.items())
+
+
+def _not_indexed_yet(session: Session, ctx: RequestContext, key: str, value: str, start: datetime, end: datetime,
+                     after: Position | None, limit: int, indexed_up_to: int) -> dict[int, datetime]:
+    """The newest `limit` events above the index's watermark naming the resource, by seq. They are few
+    while the indexer keeps up; however many they are, every one is read. The store hands over only
+    records that hold the name as JSON writes it; the seq range is the only condition it can use an index
+    for, so that it reads the tail by primary key and never an account's whole history."""
+    query = select(AuditEvent.event_time, AuditEvent.seq, AuditEvent.account_id, AuditEvent.region,
+                   AuditEvent.record).where(
+        AuditEvent.seq > indexed_up_to,
+        AuditEvent.record.contains(orjson.dumps(value).decode()[1:-1], autoescape=True),
+    ).execution_options(yield_per=1000)
+    newest: list[tuple[datetime, int]] = []
+    for when, seq, account_id, region, record in session.execute(query):
+        moment = aware(when)
+        if (account_id != ctx.account_id or region != ctx.region or not start <= moment <= end
+                or (after is not None and (moment, seq) >= after) or not _names(orjson.loads(record), key, value)):
+            continue
+        heapq.heappush(newest, (moment, seq))
+        if len(newest) > limit:
+            heapq.heappop(newest)
+    return {seq: moment for moment, seq in newest}
+
+
+def _names(record: dict[str, Any], key: str, value: str) -> bool:
+    """Whether an event's record names a resource of this type (ResourceType) or name (ResourceName)."""
+    index = 0 if key == "ResourceType" else 1
+    return any(pair[index] == value for pair in resource_index.resources_of(record))
 
 
 def _event_shape(row: AuditEvent) -> dict[str, Any]:

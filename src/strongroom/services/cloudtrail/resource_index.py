@@ -3,17 +3,25 @@
 Records are written by the request path, not here, so a background pass copies each event's
 resources into `cloudtrail_event_resources` in `seq` order, up to its watermark. It takes an event only
 once settled (older than `SETTLE`), so an insert still committing with a lower `seq` is never passed
-over; lookups read the events above the watermark directly (`tail`).
+over; lookups read the events above the watermark directly.
+
+Records are read by the store's JSON functions, except those holding an escaped NUL (`\\u0000`), which
+PostgreSQL's jsonb refuses and SQLite's cuts short: those are parsed here. Neither store's text holds a
+NUL, so the index stores names with NUL as U+FFFD (`stored_name`); a lookup whose name may share that
+form with another checks the records themselves. If the store refuses a batch anyway, it is parsed
+here: no record can stop the index.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, Select, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+import orjson
+from sqlalchemy import CursorResult, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from strongroom.services.cloudtrail.tables import CloudTrailEventResource, CloudTrailWatermark
@@ -24,12 +32,29 @@ from strongroom.store.tables import AuditEvent
 if TYPE_CHECKING:
     from strongroom.runtime import Runtime
 
+log = logging.getLogger("strongroom.cloudtrail.resource_index")
+
 WATERMARK = "event-resources"
 SETTLE = timedelta(seconds=15)
 # Events per pass. Each pass writes in one short transaction: on SQLite it holds the store's single
 # write lock, which every audit commit then waits for, so it stays small.
 BATCH = 500
 MAX_BATCHES_PER_RUN = 400
+# The index's column widths.
+TYPE_LENGTH, NAME_LENGTH = 128, 2048
+# An escaped NUL as a record's JSON text holds it (the store's JSON functions cannot read it).
+ESCAPED_NUL = r"\u0000"
+NUL, NUL_STORED_AS = "\x00", "\ufffd"
+
+
+def stored_name(name: str, length: int = NAME_LENGTH) -> str:
+    """A resource type or name as the index stores it: NUL as U+FFFD (no store's text holds a NUL)."""
+    return name.replace(NUL, NUL_STORED_AS)[:length]
+
+
+def shares_stored_name(name: str) -> bool:
+    """Whether another name may be stored as `name` is (then only the record tells them apart)."""
+    return NUL in name or NUL_STORED_AS in name
 
 
 def resources_of(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -103,7 +128,14 @@ def index_batch(database: Database, cutoff: datetime) -> bool:
             last_seq = seq
         if last_seq == seen:
             return False
-        rows = _resources(session, seen, last_seq)
+        try:
+            rows = _resources(session, seen, last_seq)
+        except (DBAPIError, sqlite3.Error):  # SQLite's is read through the driver itself
+            # On PostgreSQL the refused statement ended the transaction: read on in a new one.
+            session.rollback()
+            log.warning("the store could not read the resources of events %d to %d; parsing them here",
+                        seen + 1, last_seq, exc_info=True)
+            rows = _parsed_resources(session, seen, last_seq, every=True)
     with database.session() as session:
         if not _advance(session, seen, last_seq):
             return True  # another pass took this batch: look again
@@ -117,12 +149,15 @@ def index_batch(database: Database, cutoff: datetime) -> bool:
 _SQLITE_RESOURCES = (
     "SELECT e.seq, json_extract(r.value, '$.type'), json_extract(r.value, '$.ARN'), e.account_id, e.region,"
     " e.event_time FROM audit_events AS e, json_each(e.record, '$.resources') AS r"
-    " WHERE e.seq > ? AND e.seq <= ? AND r.type = 'object' ORDER BY e.seq, r.id"
+    " WHERE e.seq > ? AND e.seq <= ? AND instr(e.record, ?) = 0 AND r.type = 'object'"
+    " ORDER BY e.seq, r.id"
 )
-# Each record is parsed once (the lateral `listed`), as json_each does on SQLite.
+# Each record is parsed once (the lateral `listed`), as json_each does on SQLite; one holding an escaped
+# NUL is not cast at all (jsonb refuses it, failing the whole statement).
 _POSTGRES_RESOURCES = text(
     "SELECT e.seq, r.value ->> 'type', r.value ->> 'ARN', e.account_id, e.region, e.event_time"
-    " FROM audit_events AS e CROSS JOIN LATERAL (SELECT e.record::jsonb -> 'resources' AS list) AS listed"
+    " FROM audit_events AS e CROSS JOIN LATERAL (SELECT CASE WHEN strpos(e.record, :nul) = 0"
+    " THEN e.record::jsonb -> 'resources' END AS list) AS listed"
     " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(listed.list) = 'array' THEN listed.list"
     " ELSE '[]'::jsonb END) WITH ORDINALITY AS r(value, position)"
     " WHERE e.seq > :after AND e.seq <= :upto AND jsonb_typeof(r.value) = 'object' ORDER BY e.seq, r.position"
@@ -135,22 +170,64 @@ def _resources(session: Session, after: int, upto: int) -> list[tuple[Any, ...]]
     if connection.dialect.name == "sqlite":
         driver = connection.connection.dbapi_connection
         assert isinstance(driver, sqlite3.Connection)
-        cursor = driver.execute(_SQLITE_RESOURCES, (after, upto))
+        cursor = driver.execute(_SQLITE_RESOURCES, (after, upto, ESCAPED_NUL))
         found = cursor.fetchall()
         cursor.close()
     else:
-        found = connection.execute(_POSTGRES_RESOURCES, {"after": after, "upto": upto}).all()
-    rows: list[tuple[Any, ...]] = []
-    pairs: list[tuple[str, str]] = []
-    current = None
+        found = connection.execute(_POSTGRES_RESOURCES, {"after": after, "upto": upto, "nul": ESCAPED_NUL}).all()
+    events: list[tuple[Any, list[tuple[str, str]], Any, Any, Any]] = []
     for seq, kind, resource_arn, account_id, region, event_time in found:
-        if seq != current:
-            current, pairs = seq, []
-        start = len(pairs)
-        _add_names(pairs, kind, resource_arn)
-        rows.extend((seq, resource_type[:128], name[:2048], account_id, region, event_time)
-                    for resource_type, name in pairs[start:])
-    return rows
+        if not events or events[-1][0] != seq:
+            events.append((seq, [], account_id, region, event_time))
+        _add_names(events[-1][1], kind, resource_arn)
+    return _index_rows(events) + _parsed_resources(session, after, upto, every=False)
+
+
+# The events with seq in (after, upto] (with the third parameter, only records holding it), event times
+# as stored.
+_SQLITE_RECORDS = "SELECT seq, record, account_id, region, event_time FROM audit_events WHERE seq > ? AND seq <= ?"
+
+
+def _parsed_resources(session: Session, after: int, upto: int, *, every: bool) -> list[tuple[Any, ...]]:
+    """The index rows of the events with seq in (after, upto], each record parsed here: those holding an
+    escaped NUL, or `every` one."""
+    connection = session.connection()
+    found: list[Any]
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.dbapi_connection
+        assert isinstance(driver, sqlite3.Connection)
+        statement, values = _SQLITE_RECORDS, (after, upto)
+        if not every:
+            statement, values = f"{statement} AND instr(record, ?) > 0", (after, upto, ESCAPED_NUL)
+        cursor = driver.execute(statement, values)
+        found = cursor.fetchall()
+        cursor.close()
+    else:
+        query = select(AuditEvent.seq, AuditEvent.record, AuditEvent.account_id, AuditEvent.region,
+                       AuditEvent.event_time).where(AuditEvent.seq > after, AuditEvent.seq <= upto)
+        if not every:
+            query = query.where(func.strpos(AuditEvent.record, ESCAPED_NUL) > 0)
+        found = list(session.execute(query))
+    events: list[tuple[Any, list[tuple[str, str]], Any, Any, Any]] = []
+    for seq, record, account_id, region, event_time in found:
+        try:
+            pairs = resources_of(orjson.loads(record))
+        except orjson.JSONDecodeError:
+            log.error("the audit record of event %d is not JSON: it cannot be found by resource", seq)
+            continue
+        events.append((seq, pairs, account_id, region, event_time))
+    return _index_rows(events)
+
+
+def _index_rows(events: list[tuple[Any, list[tuple[str, str]], Any, Any, Any]]) -> list[tuple[Any, ...]]:
+    """(seq, type, name, account, region, event time) rows of (seq, pairs, account, region, time) events,
+    names as stored; once each (two names may be stored alike)."""
+    rows: dict[tuple[Any, str, str], tuple[Any, ...]] = {}
+    for seq, pairs, account_id, region, event_time in events:
+        for resource_type, name in pairs:
+            row = (seq, stored_name(resource_type, TYPE_LENGTH), stored_name(name), account_id, region, event_time)
+            rows.setdefault(row[:3], row)
+    return list(rows.values())
 
 
 # The order of `_resources`' rows.
@@ -176,8 +253,3 @@ def index_events(runtime: Runtime) -> None:
     for _ in range(MAX_BATCHES_PER_RUN):
         if not index_batch(runtime.database, cutoff):
             return
-
-
-def tail(query: Select[Any], after_seq: int) -> Select[Any]:
-    """Restrict an audit_events query to the events the index does not hold yet."""
-    return query.where(AuditEvent.seq > after_seq)

@@ -1,9 +1,10 @@
 """`strongroom cloudtrail validate-logs`: proves a trail's log files were not changed, removed or inserted.
 
-It asks the server (boto3, standard AWS_* environment variables) for the trail (DescribeTrails) and the
-public keys of each region (ListPublicKeys), reads the digests and log files from the trail's bucket
-folder under the data dir, and reports as `aws cloudtrail validate-logs` does. Exit status 0 only if
-every digest and log file in the range is valid.
+It asks the server (botocore, a runtime dependency; standard AWS_* environment variables and config
+files) for the trail (DescribeTrails), its last digest delivery (GetTrailStatus) and the public keys
+of each region (ListPublicKeys), reads the digests and log files from the trail's bucket folder under
+the data dir, and reports as `aws cloudtrail validate-logs` does, also the newest digests removed.
+Exit status 0 only if every digest and log file in the range is valid.
 """
 
 from __future__ import annotations
@@ -15,11 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from strongroom.services.cloudtrail.buckets import bucket_folder
-from strongroom.services.cloudtrail.digest_check import ChainChecker, Report, TrailLocation, digest_files
+from strongroom.services.cloudtrail.digest_check import (
+    ChainChecker,
+    Delivered,
+    Report,
+    TrailLocation,
+    check_tail,
+    digest_files,
+)
 from strongroom.settings import DEFAULT_DATA_DIR
 
 
@@ -49,7 +57,16 @@ def _iso(when: datetime) -> str:
 
 
 def _client(region: str, endpoint_url: str | None) -> Any:
-    return boto3.client("cloudtrail", region_name=region, endpoint_url=endpoint_url)
+    return botocore.session.get_session().create_client("cloudtrail", region_name=region, endpoint_url=endpoint_url)
+
+
+def _delivered(status: dict[str, Any]) -> Delivered:
+    """The trail's last digest delivery and, when it is not logging, when it stopped."""
+    def utc(when: Any) -> datetime | None:
+        return when.astimezone(UTC) if isinstance(when, datetime) else None
+
+    return Delivered(utc(status.get("LatestDigestDeliveryTime")),
+                     None if status.get("IsLogging") else utc(status.get("StopLoggingTime")))
 
 
 def _public_keys(region: str, endpoint_url: str | None, start: datetime) -> dict[str, bytes]:
@@ -76,12 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         print("Invalid time range: --start-time must be before --end-time", file=sys.stderr)
         return 2
     try:
-        trails = _client(region, args.endpoint_url).describe_trails(trailNameList=[args.trail_arn])["trailList"]
+        client = _client(region, args.endpoint_url)
+        trails = client.describe_trails(trailNameList=[args.trail_arn])["trailList"]
+        if not trails:
+            print(f"Trail not found: {args.trail_arn}", file=sys.stderr)
+            return 1
+        # Before the folder is read, so that digests delivered meanwhile are found there.
+        delivered = _delivered(client.get_trail_status(Name=args.trail_arn))
     except (BotoCoreError, ClientError) as error:
         print(f"Could not read the trail: {error}", file=sys.stderr)
-        return 1
-    if not trails:
-        print(f"Trail not found: {args.trail_arn}", file=sys.stderr)
         return 1
     trail = trails[0]
     prefix = trail.get("S3KeyPrefix", "").strip("/")
@@ -101,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Could not list the public keys of {digest_region}: {error}", file=sys.stderr)
             return 1
         ChainChecker(where, keys, report).check_region(digest_region, digests, args.start_time)
+    check_tail(where, by_region, delivered, args.start_time, args.end_time, report)
     for finding in report.findings:
         if args.verbose or finding.problem is not None:
             print(finding.line(), file=out)

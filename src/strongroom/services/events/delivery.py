@@ -169,7 +169,7 @@ def _to_bus(session: Session, row: EventDelivery, now: datetime) -> Outcome:
         request = AuthorizationRequest(
             principal_arn=f"arn:aws:iam::{row.account_id}:root", principal_account=row.account_id,
             action="events:PutEvents", resource=bus.arn, principal_is_root=True, resource_account=account)
-        decision = evaluate(request, resource_policy=bus_policy_document(bus.policy))
+        decision = evaluate(request, resource_policy=bus_policy_document(bus))
         if not decision.allowed:
             return Outcome(code="NO_PERMISSIONS", message=f"Account {row.account_id} may not put events on {bus.arn}.")
     route_event(session, account, region, name, event, now)

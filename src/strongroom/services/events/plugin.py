@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.auth.authorize import account_of, authorize
 from strongroom.auth.policy import MalformedPolicy, PolicyDocument, PolicyKind
+from strongroom.auth.policy.binding import loaded_bindings
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.regions import arn
@@ -129,11 +130,13 @@ def require_bus(session: Session, account_id: str, region: str, name: str) -> Ev
     return row
 
 
-def bus_policy_document(policy: str | None) -> PolicyDocument | None:
-    if not policy:
+def bus_policy_document(bus: EventBus | None) -> PolicyDocument | None:
+    """The bus's resource policy as evaluation weighs it, its principals bound as they were saved."""
+    if bus is None or not bus.policy:
         return None
     try:
-        return PolicyDocument.parse(policy, kind=PolicyKind.RESOURCE)
+        return PolicyDocument.parse(bus.policy, kind=PolicyKind.RESOURCE,
+                                    bindings=loaded_bindings(bus.policy_principals))
     except MalformedPolicy:
         return None
 
@@ -144,8 +147,7 @@ def foreign_bus_policy(ctx: RequestContext, resource: str) -> PolicyDocument | N
         return None
     region, account, name = parsed
     with transaction(ctx) as session:
-        row = session.get(EventBus, (account, region, name))
-        return bus_policy_document(row.policy if row is not None else None)
+        return bus_policy_document(session.get(EventBus, (account, region, name)))
 
 
 def note_resource(ctx: RequestContext, kind: str, resource_arn: str) -> None:

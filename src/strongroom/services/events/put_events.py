@@ -10,8 +10,16 @@ from typing import Any
 
 from strongroom.context import RequestContext
 from strongroom.services.events.delivery import deliver_soon
-from strongroom.services.events.plugin import bus_target_of, find_bus, put_events_resources, runtime_of, service
+from strongroom.services.events.plugin import (
+    bus_target_of,
+    find_bus,
+    put_events_resources,
+    runtime_of,
+    service,
+    transaction,
+)
 from strongroom.services.events.routing import new_event, route_event
+from strongroom.services.request_store import after_commit
 
 # The largest entry EventBridge accepts, counted as it counts: Time, Source, DetailType, Detail, Resources.
 MAX_ENTRY_BYTES = 256 * 1024
@@ -50,7 +58,7 @@ def put_events(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     now = runtime.clock.now()
     results: list[dict[str, Any]] = []
     queued: list[str] = []
-    with runtime.database.session() as session:
+    with transaction(ctx) as session:
         for entry in params["Entries"]:
             problem = _entry_problem(entry)
             region, account, bus_name = bus_target_of(ctx, entry.get("EventBusName"))
@@ -65,5 +73,5 @@ def put_events(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
                               resources=entry.get("Resources", []), time=when.astimezone(UTC))
             queued += route_event(session, account, region, bus_name, event, now)
             results.append({"EventId": event["id"]})
-    deliver_soon(runtime, queued)
+    after_commit(ctx, lambda: deliver_soon(runtime, queued))
     return {"FailedEntryCount": sum(1 for result in results if "ErrorCode" in result), "Entries": results}

@@ -25,6 +25,8 @@ class EventBus(Base):
     arn: Mapped[str] = mapped_column(String(1600))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     policy: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The unique ids its Principal's user and role ARNs were bound to when it was saved (auth/policy/binding).
+    policy_principals: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -3,8 +3,9 @@
 Keys live in the foundation's access_keys table; their secrets are sealed by the barrier through the
 credential store, and returned once, by CreateAccessKey. A key's row names the user by its unique id
 (principal_id), and carries the user's ARN and name for authentication, so renaming a user rewrites
-them. Whenever a key changes, the credential store is told to forget what it cached of it, so that
-an inactive or deleted key stops authenticating at once.
+them and seals each secret again (it is sealed for whom the key authenticates as). Whenever a key
+changes, the credential store is told to forget what it cached of it, so that an inactive or deleted
+key stops authenticating at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from strongroom.auth.credentials import seal_secret, secret_locator
+from strongroom.barrier import Barrier
 from strongroom.context import RequestContext
 from strongroom.services.iam import errors
 from strongroom.services.iam.naming import aware
@@ -45,11 +48,13 @@ def forget_keys(ctx: RequestContext, access_key_ids: list[str]) -> None:
         ctx.runtime.credentials.forget(access_key_id)
 
 
-def rename_key_owner(session: Session, user: IamUser, *, new_arn: str) -> list[str]:
+def rename_key_owner(session: Session, barrier: Barrier, user: IamUser, *, new_arn: str) -> list[str]:
     """After a rename, the user's keys authenticate under its new ARN and name: the ids of those keys."""
     keys = keys_of(session, user)
     for key in keys:
+        secret = barrier.open(key.sealed_secret, secret_locator(key)).decode()
         key.principal_arn, key.user_name = new_arn, user.user_name
+        seal_secret(barrier, key, secret)
     return [key.access_key_id for key in keys]
 
 

@@ -44,6 +44,11 @@ def malformed(problem: MalformedPolicy) -> ServiceError:
     return ServiceError("MalformedPolicyDocument", problem.reason)
 
 
+def invalid_principal(arn: str) -> ServiceError:
+    """A trust policy naming a user or role that does not exist."""
+    return ServiceError("MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{arn}"')
+
+
 def no_such_policy(arn: str) -> ServiceError:
     return no_such_entity(f"Policy {arn} was not found.")
 

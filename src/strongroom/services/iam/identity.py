@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.auth.policy import PolicyDocument, PolicyKind
+from strongroom.auth.policy.binding import loaded_bindings
 from strongroom.auth.principal import Principal
 from strongroom.lru import remember
 from strongroom.services.iam.naming import parse_entity_arn
@@ -37,13 +38,18 @@ CacheKey = tuple[str, ...]
 
 @dataclass(frozen=True)
 class IdentityPolicies:
-    """The identity-based policies that apply to a caller, and its permissions boundary if it has one."""
+    """The identity-based policies that apply to a caller, and its permissions boundary if it has one.
+
+    `exists` is False for a session whose user or role has been deleted since it was issued.
+    """
 
     identity: tuple[PolicyDocument, ...]
     boundary: PolicyDocument | None
+    exists: bool = True
 
 
 NO_POLICIES = IdentityPolicies((), None)
+GONE = IdentityPolicies((), None, exists=False)
 
 
 class DocumentCache:
@@ -153,14 +159,15 @@ def identity_policies_for(session: Session, principal: Principal) -> IdentityPol
     """The policies deciding what `principal` may do. The root has none: it is not limited by them.
 
     An IAM user's are its own inline and attached policies and those of its groups; a role
-    session's are its role's. A user or role deleted since its credentials were issued has none.
+    session's are its role's. A user or role deleted since its credentials were issued is GONE (one
+    created again under its name has another unique id).
     """
     if principal.type == "IAMUser":
         user = session.get(IamUser, principal.user_id)
-        return NO_POLICIES if user is None else user_policies(session, user)
+        return GONE if user is None else user_policies(session, user)
     if principal.type == "AssumedRole":
         role = session.get(IamRole, principal.user_id.split(":", 1)[0])
-        return NO_POLICIES if role is None else role_policies(session, role)
+        return GONE if role is None else role_policies(session, role)
     return NO_POLICIES
 
 
@@ -173,4 +180,7 @@ def role_for_assume(session: Session, arn: str) -> tuple[IamRole, PolicyDocument
     role = find_role(session, account_id, name)
     if role is None or role_arn(role) != arn:
         return None
-    return role, PolicyDocument.parse(role.trust_policy, kind=PolicyKind.TRUST), role.max_session_duration
+    trust = PolicyDocument.parse(
+        role.trust_policy, kind=PolicyKind.TRUST, bindings=loaded_bindings(role.trust_policy_principals)
+    )
+    return role, trust, role.max_session_duration

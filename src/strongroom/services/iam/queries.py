@@ -25,6 +25,7 @@ from strongroom.services.iam.tables import (
     IamTag,
     IamUser,
 )
+from strongroom.services.request_store import transaction as request_transaction
 
 Row = TypeVar("Row")
 # The entities IAM names (unique without case, kept in `name_key`) and files under a path.
@@ -41,9 +42,8 @@ def transaction(ctx: RequestContext) -> Iterator[Session]:
     Checks come before writes, so a uniqueness violation means a concurrent request wrote the same
     entity first: IAM's answer to that race is ConcurrentModification.
     """
-    assert ctx.runtime is not None  # the server wires its runtime into every request
     try:
-        with ctx.runtime.database.session() as session:
+        with request_transaction(ctx) as session:
             yield session
     except IntegrityError:
         raise ServiceError(

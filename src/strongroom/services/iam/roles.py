@@ -1,14 +1,23 @@
-"""Roles: Create/Get/List/Update/DeleteRole, UpdateAssumeRolePolicy and the role's permissions boundary."""
+"""Roles: Create/Get/List/Update/DeleteRole, UpdateAssumeRolePolicy and the role's permissions boundary.
+
+The users and roles a trust policy names must exist; they are bound to their unique ids when it is
+saved, and it reads back with each one's ARN now, or its unique id once it is deleted
+(strongroom.auth.policy.binding).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from strongroom.auth.policy import MalformedPolicy, PolicyDocument, PolicyKind
+from strongroom.auth.policy.binding import stored_bindings
 from strongroom.context import RequestContext
 from strongroom.services.iam import errors
 from strongroom.services.iam.naming import ROLE_ID_PREFIX, name_key, new_id
 from strongroom.services.iam.plugin import entity, listing, operation
+from strongroom.services.iam.principal_ids import UnknownPrincipal, bind_principals, shown, shown_many
 from strongroom.services.iam.queries import (
     add_tags,
     drop_tags,
@@ -41,6 +50,18 @@ def checked_trust_policy(text: str) -> str:
     return text
 
 
+def bound_trust_policy(session: Session, text: str) -> str | None:
+    """The stored bindings of a checked trust policy's users and roles, which must exist."""
+    try:
+        return stored_bindings(bind_principals(session, text))
+    except UnknownPrincipal as unknown:
+        raise errors.invalid_principal(unknown.arn) from None
+
+
+def _shape(session: Session, role: IamRole, tags: list[dict[str, str]]) -> dict[str, Any]:
+    return role_shape(role, shown(session, role.trust_policy, role.trust_policy_principals), tags=tags, detail=True)
+
+
 @operation("CreateRole", entity("role", creating=True))
 def create_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["RoleName"]
@@ -57,6 +78,7 @@ def create_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             path=params.get("Path") or "/",
             created_at=ctx.clock.now(),
             trust_policy=trust,
+            trust_policy_principals=bound_trust_policy(session, trust),
             description=params.get("Description"),
             max_session_duration=params.get("MaxSessionDuration") or DEFAULT_MAX_SESSION_DURATION,
             permissions_boundary_arn=require_boundary_policy(session, ctx.account_id, boundary) if boundary else None,
@@ -65,9 +87,8 @@ def create_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         session.flush()
         if params.get("Tags"):
             add_tags(session, ctx.account_id, "role", role.role_id, params["Tags"])
-        tags = tags_of(session, role.role_id)
+        shape = _shape(session, role, tags_of(session, role.role_id))
     _note(ctx, role)
-    shape = role_shape(role, tags=tags, detail=True)
     shape.pop("RoleLastUsed")  # CreateRole's answer has no last-use information
     return {"Role": shape}
 
@@ -76,16 +97,17 @@ def create_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 def get_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
         role = require_role(session, ctx.account_id, params["RoleName"])
-        tags = tags_of(session, role.role_id)
+        shape = _shape(session, role, tags_of(session, role.role_id))
     _note(ctx, role)
-    return {"Role": role_shape(role, tags=tags, detail=True)}
+    return {"Role": shape}
 
 
 @operation("ListRoles", listing("role"))
 def list_roles(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx) as session:
         page, more = page_of_account(session, IamRole, ctx.account_id, params)
-    return {"Roles": [role_shape(role) for role in page], **more}
+        trusts = shown_many(session, [(role.trust_policy, role.trust_policy_principals) for role in page])
+    return {"Roles": [role_shape(role, trust) for role, trust in zip(page, trusts, strict=True)], **more}
 
 
 @operation("UpdateRole", entity("role"))
@@ -105,9 +127,9 @@ def update_role_description(ctx: RequestContext, params: dict[str, Any]) -> dict
     with transaction(ctx) as session:
         role = require_role(session, ctx.account_id, params["RoleName"])
         role.description = params["Description"]
-        tags = tags_of(session, role.role_id)
+        shape = _shape(session, role, tags_of(session, role.role_id))
     _note(ctx, role)
-    return {"Role": role_shape(role, tags=tags, detail=True)}
+    return {"Role": shape}
 
 
 @operation("UpdateAssumeRolePolicy", entity("role"))
@@ -115,7 +137,7 @@ def update_assume_role_policy(ctx: RequestContext, params: dict[str, Any]) -> di
     trust = checked_trust_policy(params["PolicyDocument"])
     with transaction(ctx) as session:
         role = require_role(session, ctx.account_id, params["RoleName"])
-        role.trust_policy = trust
+        role.trust_policy, role.trust_policy_principals = trust, bound_trust_policy(session, trust)
     _note(ctx, role)
     return {}
 

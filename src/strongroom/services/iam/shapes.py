@@ -60,15 +60,18 @@ def group_shape(group: IamGroup) -> dict[str, Any]:
     }
 
 
-def role_shape(role: IamRole, *, tags: list[dict[str, str]] | None = None, detail: bool = False) -> dict[str, Any]:
-    """A Role; AWS returns its trust policy URL-encoded (boto3 decodes it back to a dict)."""
+def role_shape(
+    role: IamRole, trust_policy: str, *, tags: list[dict[str, str]] | None = None, detail: bool = False
+) -> dict[str, Any]:
+    """A Role, with its trust policy as read back (see principal_ids.shown); AWS returns the policy
+    URL-encoded (boto3 decodes it back to a dict)."""
     shape: dict[str, Any] = {
         "Path": role.path,
         "RoleName": role.role_name,
         "RoleId": role.role_id,
         "Arn": role_arn(role),
         "CreateDate": aware(role.created_at),
-        "AssumeRolePolicyDocument": encoded(role.trust_policy),
+        "AssumeRolePolicyDocument": encoded(trust_policy),
         "MaxSessionDuration": role.max_session_duration,
     }
     if role.description is not None:

@@ -63,6 +63,8 @@ class IamRole(Base):
     path: Mapped[str] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     trust_policy: Mapped[str] = mapped_column(Text)
+    # The unique ids its Principal's user and role ARNs were bound to when it was saved (auth/policy/binding).
+    trust_policy_principals: Mapped[str | None] = mapped_column(Text, nullable=True)
     description: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     max_session_duration: Mapped[int] = mapped_column(Integer)
     permissions_boundary_arn: Mapped[str | None] = mapped_column(String(2048), nullable=True)

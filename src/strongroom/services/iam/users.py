@@ -107,7 +107,8 @@ def update_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("NewPath") is not None:
             user.path = params["NewPath"]
         # Access keys carry the user's ARN and name: they must authenticate as the renamed user.
-        renamed_keys = rename_key_owner(session, user, new_arn=user_arn(user))
+        assert ctx.runtime is not None
+        renamed_keys = rename_key_owner(session, ctx.runtime.barrier, user, new_arn=user_arn(user))
     forget_keys(ctx, renamed_keys)
     _note(ctx, user)
     return {}

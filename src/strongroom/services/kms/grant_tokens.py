@@ -36,7 +36,7 @@ def grant_id_of(ctx: RequestContext, token: str) -> str:
     """The grant id a token carries; InvalidGrantTokenException for anything that is not our token."""
     try:
         sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        grant_id: bytes = _barrier(ctx).open(sealed, _LOCATOR)
+        grant_id: bytes = _barrier(ctx).open_token(sealed, _LOCATOR)
     except (binascii.Error, ValueError, BarrierError):
         raise ServiceError("InvalidGrantTokenException", INVALID_TOKEN_TEXT) from None
     if _GRANT_ID.fullmatch(grant_id) is None:

@@ -173,7 +173,7 @@ def _invalid_token() -> ServiceError:
 def _open_token(ctx: RequestContext, session: Session, key: KmsKey, token: bytes) -> KmsImportToken:
     barrier = runtime_of(ctx).barrier
     try:
-        claims = json.loads(barrier.open(token, _token_locator(key)))
+        claims = json.loads(barrier.open_token(token, _token_locator(key)))
         token_id, expires_at = str(claims["id"]), datetime.fromisoformat(claims["exp"])
     except (BarrierError, ValueError, KeyError, TypeError):
         raise _invalid_token() from None

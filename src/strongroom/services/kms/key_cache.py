@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.auth.policy import PolicyDocument, PolicyKind
+from strongroom.auth.policy.binding import loaded_bindings
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.lru import remember, touch
@@ -43,6 +44,13 @@ MAX_POLICY_CHARACTERS = 32768
 REVISION = "kms"
 # Per-request memo of what was read, so the handler sees what the authorizer decided on.
 _REQUEST_MEMO = "kms.key_facts"
+
+
+def key_policy_document(text: str, stored_principals: str | None) -> PolicyDocument:
+    """A saved key policy as evaluation weighs it, its principals bound as they were saved."""
+    return PolicyDocument.parse(
+        text, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS, bindings=loaded_bindings(stored_principals)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +77,10 @@ class KeyFacts:
         return self.key.arn
 
     def policy(self) -> PolicyDocument:
-        # Compiled documents are cached by text; the stored text was validated when it was set.
+        # Compiled documents are cached by text and bindings; the stored text was validated when it was set.
         document: PolicyDocument | None = self.derived.get("policy")
         if document is None:
-            document = self.derived["policy"] = PolicyDocument.parse(
-                self.key.policy, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS
-            )
+            document = self.derived["policy"] = key_policy_document(self.key.policy, self.key.policy_principals)
         return document
 
     def current_material(self) -> MaterialRef | None:
@@ -189,6 +195,12 @@ def _not_found(account_id: str, region: str, key_id: str) -> ServiceError:
     return ServiceError("NotFoundException", f"Key '{key_arn(region, account_id, key_id)}' does not exist")
 
 
+def _detach(session: Session, key: KmsKey) -> None:
+    """Take a key that is about to be cached out of the request's session, loaded as it is: what the
+    request then changes (or rolls back) in its own copy never reaches other requests."""
+    session.expunge(key)
+
+
 def key_facts(ctx: RequestContext, reference: str, *, aliases: bool) -> KeyFacts:
     """The key `reference` names (as `store.resolve_key` finds it), with its tags, aliases and material."""
     memo = _memo(ctx)
@@ -218,6 +230,8 @@ def key_facts(ctx: RequestContext, reference: str, *, aliases: bool) -> KeyFacts
             if key is None:
                 raise _not_found(account_id, region, key_id)
             facts = _loaded(facts_of(session, key))
+            if revision is not None:
+                _detach(session, key)
         if revision is not None:
             key_cache.put(revision, facts, alias_name)
     memo[lookup] = facts
@@ -245,7 +259,10 @@ def ciphertext_key_facts(ctx: RequestContext, key_id: str) -> KeyFacts | None:
             if key is None:
                 return None
             facts = _loaded(facts_of(session, key))
-        if revision is not None and facts.key.account_id == ctx.account_id:
+            cached = revision is not None and facts.key.account_id == ctx.account_id
+            if cached:
+                _detach(session, key)
+        if cached and revision is not None:
             key_cache.put(revision, facts)
     memo[lookup] = facts
     return facts

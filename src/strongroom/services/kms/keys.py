@@ -80,23 +80,23 @@ def create_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     multi_region = bool(params.get("MultiRegion"))
     key_id = f"mrk-{uuid.uuid4().hex}" if multi_region else str(uuid.uuid4())
     arn = key_arn(ctx.region, ctx.account_id, key_id)
-    if "Policy" in params:
-        policy = checked_policy(
-            ctx, params["Policy"], arn, bypass_lockout_check=bool(params.get("BypassPolicyLockoutSafetyCheck"))
-        )
-    else:
-        policy = default_policy(ctx.account_id, ctx.region)
     tags = params.get("Tags") or []
     check_tags(tags)
     now = ctx.clock.now()
-    key = KmsKey(
-        account_id=ctx.account_id, region=ctx.region, key_id=key_id, arn=arn, key_spec=key_spec,
-        key_usage=key_usage, origin=origin, key_manager="CUSTOMER", description=params.get("Description", ""),
-        state=states.PENDING_IMPORT if origin == "EXTERNAL" else states.ENABLED, created_at=now,
-        multi_region=multi_region, multi_region_type="PRIMARY" if multi_region else None,
-        primary_region=ctx.region if multi_region else None, policy=policy,
-    )
     with transaction(ctx) as session:
+        policy, principals = default_policy(ctx.account_id, ctx.region), None
+        if "Policy" in params:
+            policy, principals = checked_policy(
+                ctx, session, params["Policy"], arn,
+                bypass_lockout_check=bool(params.get("BypassPolicyLockoutSafetyCheck")),
+            )
+        key = KmsKey(
+            account_id=ctx.account_id, region=ctx.region, key_id=key_id, arn=arn, key_spec=key_spec,
+            key_usage=key_usage, origin=origin, key_manager="CUSTOMER", description=params.get("Description", ""),
+            state=states.PENDING_IMPORT if origin == "EXTERNAL" else states.ENABLED, created_at=now,
+            multi_region=multi_region, multi_region_type="PRIMARY" if multi_region else None,
+            primary_region=ctx.region if multi_region else None, policy=policy, policy_principals=principals,
+        )
         session.add(key)
         if origin == "AWS_KMS":
             material_id = new_material_id()

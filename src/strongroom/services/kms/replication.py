@@ -76,11 +76,10 @@ def replicate_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
         arn = key_arn(region, primary.account_id, primary.key_id)
         if session.get(KmsKey, (primary.account_id, region, primary.key_id)) is not None:
             raise ServiceError("AlreadyExistsException", f"Key '{arn}' already exists")
+        policy, principals = default_policy(primary.account_id, region), None
         if "Policy" in params:
-            policy = checked_policy(ctx, params["Policy"], arn,
-                                    bypass_lockout_check=bool(params.get("BypassPolicyLockoutSafetyCheck")))
-        else:
-            policy = default_policy(primary.account_id, region)
+            policy, principals = checked_policy(ctx, session, params["Policy"], arn,
+                                                bypass_lockout_check=bool(params.get("BypassPolicyLockoutSafetyCheck")))
         materials = _materials(session, primary)
         replica = KmsKey(
             account_id=primary.account_id, region=region, key_id=primary.key_id, arn=arn,
@@ -88,6 +87,7 @@ def replicate_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
             key_manager=primary.key_manager, description=params.get("Description", ""),
             state=states.ENABLED if materials else states.PENDING_IMPORT, created_at=ctx.clock.now(),
             multi_region=True, multi_region_type=REPLICA, primary_region=primary.region, policy=policy,
+            policy_principals=principals,
             rotation_period_days=primary.rotation_period_days, next_rotation_at=primary.next_rotation_at,
         )
         session.add(replica)

@@ -38,6 +38,8 @@ class KmsKey(Base):
     multi_region_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
     primary_region: Mapped[str | None] = mapped_column(String(32), nullable=True)
     policy: Mapped[str] = mapped_column(Text)
+    # The unique ids its Principal's user and role ARNs were bound to when it was saved (auth/policy/binding).
+    policy_principals: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Automatic rotation: None when disabled.
     rotation_period_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     next_rotation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from strongroom.barrier import TamperedRecord
 from strongroom.context import RequestContext
 from strongroom.errors import InternalFailure, ServiceError
 from strongroom.services.kms import internal as kms
@@ -49,6 +50,8 @@ def _context(secret_arn: str, version_id: str) -> dict[str, str]:
 
 
 def _mapped(error: ServiceError, *, encrypting: bool) -> ServiceError:
+    if isinstance(error, TamperedRecord):
+        return error  # the key's material failed its integrity check: say so, not "can't decrypt"
     if error.code == "AccessDeniedException":
         return ServiceError("AccessDeniedException", ACCESS_DENIED_TEXT)
     if encrypting:

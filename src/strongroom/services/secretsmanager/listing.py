@@ -16,7 +16,7 @@ from strongroom.auth.policy import denial_message
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.secretsmanager.paging import page
-from strongroom.services.secretsmanager.plugin import policy_document, service
+from strongroom.services.secretsmanager.plugin import resource_policy, service
 from strongroom.services.secretsmanager.read_cache import secret_of
 from strongroom.services.secretsmanager.shapes import list_entry
 from strongroom.services.secretsmanager.store import invalid_parameter, not_found, note_secret_arn, tags_of, transaction
@@ -104,7 +104,7 @@ def _denied(ctx: RequestContext, secret_id: str) -> str | None:
         raise not_found()
     note_secret_arn(ctx, secret.account_id, secret.arn)
     denial = first_denial(ctx, "secretsmanager:GetSecretValue", [secret.arn],
-                          resource_policy=policy_document(secret.policy) if secret.policy else None,
+                          resource_policy=resource_policy(secret),
                           resource_account=secret.account_id)
     return denial_message(*denial) if denial is not None else None
 

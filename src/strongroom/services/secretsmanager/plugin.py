@@ -13,17 +13,26 @@ from typing import Any
 
 from strongroom.auth.authorize import authorize
 from strongroom.auth.policy import PolicyDocument, PolicyKind
+from strongroom.auth.policy.principals import Bindings
 from strongroom.context import RequestContext
 from strongroom.regions import arn
 from strongroom.services.base import Operation, Service
-from strongroom.services.secretsmanager.read_cache import secret_of
+from strongroom.services.secretsmanager.read_cache import StoredSecret, secret_of
 from strongroom.services.secretsmanager.store import owner_of
 
 MAX_POLICY_CHARACTERS = 20480
 
 
-def policy_document(text: str) -> PolicyDocument:
-    return PolicyDocument.parse(text, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS)
+def policy_document(text: str, bindings: Bindings | None = None) -> PolicyDocument:
+    """A resource policy; a saved one with its principals' `bindings` (see strongroom.auth.policy.binding)."""
+    return PolicyDocument.parse(text, kind=PolicyKind.RESOURCE, max_size=MAX_POLICY_CHARACTERS, bindings=bindings)
+
+
+def resource_policy(secret: StoredSecret | None) -> PolicyDocument | None:
+    """The secret's resource policy as evaluation weighs it; None without one."""
+    if secret is None or not secret.policy:
+        return None
+    return policy_document(secret.policy, secret.principals)
 
 
 def _unnamed_resource(ctx: RequestContext, params: dict[str, Any]) -> str:
@@ -43,14 +52,7 @@ def authorize_call(ctx: RequestContext, operation: Operation, params: dict[str, 
     resource = secret.arn if secret is not None else arn(
         "secretsmanager", ctx.region, owner, f"secret:{secret_id.rsplit(':', 1)[-1]}"
     )
-    policy = secret.policy if secret is not None else None
-    authorize(
-        ctx,
-        operation.action,
-        [resource],
-        resource_policy=policy_document(policy) if policy else None,
-        resource_account=owner,
-    )
+    authorize(ctx, operation.action, [resource], resource_policy=resource_policy(secret), resource_account=owner)
 
 
 service = Service("secretsmanager", authorizer=authorize_call)

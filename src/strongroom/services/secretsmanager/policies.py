@@ -2,7 +2,8 @@
 
 A secret has one policy, named `default`. The policy engine validates it; the plugin's authorizer
 enforces it. A policy is public when an Allow statement grants any principal (`*`) without a
-condition narrowing who may use it.
+condition narrowing who may use it. The users and roles it names are bound to their unique ids when
+it is saved, and must exist (strongroom.auth.policy.binding).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import json
 from typing import Any
 
 from strongroom.auth.policy import MalformedPolicy
+from strongroom.auth.policy.binding import stored_bindings
+from strongroom.auth.policy.principals import INVALID_PRINCIPAL
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
+from strongroom.services.iam.principal_ids import UnknownPrincipal, bind_principals, shown
 from strongroom.services.secretsmanager import replication
 from strongroom.services.secretsmanager.plugin import policy_document, service
 from strongroom.services.secretsmanager.store import secret_for, transaction
@@ -21,6 +25,7 @@ POLICY_NAME = "default"
 PUBLIC_TEXT = (
     "BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret."
 )
+UNSUPPORTED_PRINCIPAL_TEXT = "This resource policy contains an unsupported principal."
 
 
 def _check_name(name: str | None) -> None:
@@ -47,11 +52,15 @@ def is_public(text: str) -> bool:
     return False
 
 
+def _malformed(reason: str) -> ServiceError:
+    return ServiceError("MalformedPolicyDocumentException", reason)
+
+
 def checked_policy(text: str) -> str:
     try:
         policy_document(text)
     except MalformedPolicy as error:
-        raise ServiceError("MalformedPolicyDocumentException", error.reason) from None
+        raise _malformed(UNSUPPORTED_PRINCIPAL_TEXT if error.reason == INVALID_PRINCIPAL else error.reason) from None
     return text
 
 
@@ -63,7 +72,11 @@ def put_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         raise ServiceError("PublicPolicyException", PUBLIC_TEXT)
     with transaction(ctx) as session:
         secret = secret_for(session, ctx, params["SecretId"], replica_ok=False)
-        secret.policy = text
+        try:
+            bindings = bind_principals(session, text)
+        except UnknownPrincipal:
+            raise _malformed(UNSUPPORTED_PRINCIPAL_TEXT) from None
+        secret.policy, secret.policy_principals = text, stored_bindings(bindings)
         out = {"ARN": secret.arn, "Name": secret.name, "PolicyName": POLICY_NAME}
     replication.sync(ctx, out["ARN"])
     return out
@@ -76,7 +89,7 @@ def get_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         _check_name(params.get("PolicyName"))
         out: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
         if secret.policy is not None:
-            out["ResourcePolicy"] = secret.policy
+            out["ResourcePolicy"] = shown(session, secret.policy, secret.policy_principals)
             out["PolicyName"] = POLICY_NAME
         return out
 
@@ -86,7 +99,7 @@ def delete_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[
     _check_name(params.get("PolicyName"))
     with transaction(ctx) as session:
         secret = secret_for(session, ctx, params["SecretId"], replica_ok=False)
-        secret.policy = None
+        secret.policy = secret.policy_principals = None
         out = {"ARN": secret.arn, "Name": secret.name, "PolicyName": POLICY_NAME}
     replication.sync(ctx, out["ARN"])
     return out

@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
+from strongroom.auth.policy.binding import loaded_bindings
+from strongroom.auth.policy.principals import Bindings
 from strongroom.context import RequestContext
 from strongroom.services.request_store import reading, request_revision
 from strongroom.services.secretsmanager.store import day_of, secret_lookups
@@ -50,13 +52,14 @@ class StoredSecret:
     name: str
     arn: str
     policy: str | None
+    principals: Bindings  # the policy's principals bound to unique ids
     deleted: bool
     last_accessed_on: date | None  # the (UTC) day of the last recorded access
 
     @classmethod
     def of(cls, row: Row[*tuple[Any, ...]]) -> StoredSecret:
-        return cls(row.account_id, row.region, row.name, row.arn, row.policy, row.deleted_at is not None,
-                   _day(row.last_accessed_at))
+        return cls(row.account_id, row.region, row.name, row.arn, row.policy, loaded_bindings(row.policy_principals),
+                   row.deleted_at is not None, _day(row.last_accessed_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ def _day(moment: datetime | None) -> date | None:
 
 # The store's reads on a miss: plain rows of the columns kept, by statements built (and compiled) once.
 _SECRET_COLUMNS = (SmSecret.account_id, SmSecret.region, SmSecret.name, SmSecret.arn, SmSecret.policy,
-                   SmSecret.deleted_at, SmSecret.last_accessed_at)
+                   SmSecret.policy_principals, SmSecret.deleted_at, SmSecret.last_accessed_at)
 _SECRET_BY_ARN = select(*_SECRET_COLUMNS).where(SmSecret.arn == bindparam("arn"))
 _SECRET_BY_KEY = select(*_SECRET_COLUMNS).where(
     SmSecret.account_id == bindparam("account_id"), SmSecret.region == bindparam("region"),

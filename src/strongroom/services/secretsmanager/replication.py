@@ -31,8 +31,9 @@ from strongroom.services.secretsmanager.store import (
 from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
 
 SAME_NAME_TEXT = "Replication failed: Secret name already exists in the destination Region."
-_COPIED = ("description", "secret_type", "tags", "policy", "rotation_enabled", "rotation_lambda_arn",
-           "rotation_rules", "last_rotated_at", "next_rotation_at", "last_changed_at", "deleted_at")
+_COPIED = ("description", "secret_type", "tags", "policy", "policy_principals", "rotation_enabled",
+           "rotation_lambda_arn", "rotation_rules", "last_rotated_at", "next_rotation_at", "last_changed_at",
+           "deleted_at")
 
 
 def checked_regions(ctx: RequestContext, entries: list[dict[str, Any]]) -> list[tuple[str, str | None]]:

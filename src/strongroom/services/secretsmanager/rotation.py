@@ -21,6 +21,7 @@ from strongroom.services.secretsmanager.plugin import service
 from strongroom.services.secretsmanager.rotation_runner import pending_version, run_rotation
 from strongroom.services.secretsmanager.schedules import check_rules, next_after
 from strongroom.services.secretsmanager.store import (
+    after_commit,
     aware,
     invalid_request,
     now,
@@ -79,9 +80,11 @@ def rotate_secret(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
             secret.rotation_token, secret.rotation_run_at = token, moment
             out["VersionId"] = token
     if unfinished is not None:
-        start_in_background(runtime, secret_arn, unfinished)
-        raise invalid_request(UNFINISHED_TEXT)
-    start_in_background(runtime, out["ARN"], out["VersionId"])
+        # The reattempt is recorded (and started) although the call answers an error.
+        after_commit(ctx, lambda: start_in_background(runtime, secret_arn, unfinished))
+        raise invalid_request(UNFINISHED_TEXT, keeps_changes=True)
+    secret_arn, token = out["ARN"], out["VersionId"]
+    after_commit(ctx, lambda: start_in_background(runtime, secret_arn, token))
     return out
 
 

@@ -21,6 +21,7 @@ from strongroom.errors import ServiceError
 from strongroom.regions import arn
 
 # Re-exported: the service's modules take the request's runtime and transaction from here.
+from strongroom.services.request_store import after_commit as after_commit
 from strongroom.services.request_store import runtime_of as runtime_of
 from strongroom.services.request_store import transaction as transaction
 from strongroom.services.secretsmanager.tables import SmSecret, SmSecretVersion
@@ -57,8 +58,8 @@ def not_found() -> ServiceError:
     return ServiceError("ResourceNotFoundException", NOT_FOUND_TEXT)
 
 
-def invalid_request(message: str) -> ServiceError:
-    return ServiceError("InvalidRequestException", message)
+def invalid_request(message: str, *, keeps_changes: bool = False) -> ServiceError:
+    return ServiceError("InvalidRequestException", message, keeps_changes=keeps_changes)
 
 
 def invalid_parameter(message: str) -> ServiceError:

@@ -28,6 +28,8 @@ class SmSecret(Base):
     secret_type: Mapped[str | None] = mapped_column(String(256), nullable=True)
     tags: Mapped[str] = mapped_column(Text)  # JSON list of {"Key", "Value"}, in the order given
     policy: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The unique ids its Principal's user and role ARNs were bound to when it was saved (auth/policy/binding).
+    policy_principals: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_accessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

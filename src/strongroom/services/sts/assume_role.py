@@ -14,13 +14,15 @@ from typing import Any
 
 from strongroom.auth.authorize import first_denial
 from strongroom.auth.request_context import CONDITION_KEYS
-from strongroom.auth.sessions import SessionGrant, session_store
+from strongroom.auth.sessions import SessionGrant
 from strongroom.context import RequestContext
 from strongroom.services.iam import role_for_assume
 from strongroom.services.iam.queries import tags_of
+from strongroom.services.request_store import transaction
 from strongroom.services.sts.plugin import (
     access_denied,
     credentials_shape,
+    issue_session,
     no_resources,
     packed_policy_too_large,
     service,
@@ -65,7 +67,7 @@ def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     session_name = params["RoleSessionName"]
     # A source identity, once set, stays with every session chained from it.
     source_identity = caller.source_identity or params.get("SourceIdentity")
-    with ctx.runtime.database.session() as session:
+    with transaction(ctx) as session:
         found = role_for_assume(session, role_arn)
         role_tags = tags_of(session, found[0].role_id) if found is not None else []
     if found is None:
@@ -88,7 +90,7 @@ def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         )
     if duration > max_duration:
         raise validation_error("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-    with ctx.runtime.database.session() as session:
+    with transaction(ctx) as session:
         policies = session_policies(session, role.account_id, params)
     tags, transitive = session_tags(caller, role_tags, params)
     packed = packed_policy_size(params)
@@ -97,23 +99,20 @@ def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
     session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.role_name}/{session_name}"
     assumed_role_id = f"{role.role_id}:{session_name}"
-    issued = session_store(ctx.runtime).issue(
-        SessionGrant(
-            account_id=role.account_id,
-            principal_type="AssumedRole",
-            principal_arn=session_arn,
-            principal_id=assumed_role_id,
-            duration=timedelta(seconds=duration),
-            role_arn=role_arn,
-            session_name=session_name,
-            session_policies=policies,
-            tags=tags,
-            transitive_tag_keys=transitive,
-            source_identity=source_identity,
-            minimum_token_size=params.get("MinimumSessionTokenSize") or 0,
-        ),
-        ctx.clock.now().replace(microsecond=0),
-    )
+    issued = issue_session(ctx, SessionGrant(
+        account_id=role.account_id,
+        principal_type="AssumedRole",
+        principal_arn=session_arn,
+        principal_id=assumed_role_id,
+        duration=timedelta(seconds=duration),
+        role_arn=role_arn,
+        session_name=session_name,
+        session_policies=policies,
+        tags=tags,
+        transitive_tag_keys=transitive,
+        source_identity=source_identity,
+        minimum_token_size=params.get("MinimumSessionTokenSize") or 0,
+    ))
     ctx.resources.append({"accountId": role.account_id, "type": ROLE_TYPE, "ARN": role_arn})
     answer: dict[str, Any] = {
         "Credentials": credentials_shape(issued),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.auth.sessions import IssuedSession
+from strongroom.auth.sessions import IssuedSession, SessionGrant, session_store
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.services.base import Service
+from strongroom.services.request_store import runtime_of, transaction
 
 service = Service("sts")
 
@@ -40,3 +41,9 @@ def credentials_shape(issued: IssuedSession) -> dict[str, Any]:
         "SessionToken": issued.session_token,
         "Expiration": issued.expires_at,
     }
+
+
+def issue_session(ctx: RequestContext, grant: SessionGrant) -> IssuedSession:
+    """New temporary credentials, stored in the request's transaction (committed with its record)."""
+    with transaction(ctx) as session:
+        return session_store(runtime_of(ctx)).issue(grant, ctx.clock.now().replace(microsecond=0), session)

@@ -13,7 +13,7 @@ from typing import Any
 from strongroom.auth.sessions import SessionGrant, session_store
 from strongroom.context import RequestContext
 from strongroom.runtime import Runtime
-from strongroom.services.sts.plugin import access_denied, credentials_shape, no_resources, service
+from strongroom.services.sts.plugin import access_denied, credentials_shape, issue_session, no_resources, service
 
 USER_DEFAULT_DURATION = 43200
 ROOT_MAX_DURATION = 3600
@@ -32,18 +32,15 @@ def get_session_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     if caller.is_root:
         # The root's sessions last at most an hour; a longer request gets an hour, not an error.
         duration = min(duration or ROOT_MAX_DURATION, ROOT_MAX_DURATION)
-    issued = session_store(ctx.runtime).issue(
-        SessionGrant(
-            account_id=caller.account_id,
-            principal_type=caller.type,
-            principal_arn=caller.arn,
-            principal_id=caller.user_id,
-            user_name=caller.user_name,
-            duration=timedelta(seconds=duration or USER_DEFAULT_DURATION),
-            minimum_token_size=params.get("MinimumSessionTokenSize") or 0,
-        ),
-        ctx.clock.now().replace(microsecond=0),
-    )
+    issued = issue_session(ctx, SessionGrant(
+        account_id=caller.account_id,
+        principal_type=caller.type,
+        principal_arn=caller.arn,
+        principal_id=caller.user_id,
+        user_name=caller.user_name,
+        duration=timedelta(seconds=duration or USER_DEFAULT_DURATION),
+        minimum_token_size=params.get("MinimumSessionTokenSize") or 0,
+    ))
     return {"Credentials": credentials_shape(issued)}
 
 
