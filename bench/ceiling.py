@@ -1,18 +1,16 @@
-"""The ceilings: a bare app answering every request with a fixed JSON body, doing no work at all.
+"""The ceiling: a bare ASGI app answering every request with a fixed JSON body, doing no work at all.
 
-`app` is the ceiling the targets are measured against: a bare ASGI app under uvicorn with
-uvloop and httptools, one worker, no access log (what one Python worker on this machine does
-with no work per request). `direct` answers the same body through Strongroom's own HTTP
-connections (`strongroom.http_connection`), which `strongroom serve` uses: the floor of
-Strongroom's own serving path, shown beside it.
+Served by uvicorn with uvloop, one worker, no access log: with uvicorn's plain httptools protocol it
+is the ceiling the targets are measured against (what one Python worker on this machine does with no
+work per request); with the protocol `strongroom serve` uses (`strongroom.connections`, uvicorn's
+httptools protocol within Strongroom's connection bounds) it is the floor of Strongroom's own serving
+path, shown beside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-
-from strongroom.wire.http import HttpRequest, HttpResponse
 
 Message = MutableMapping[str, Any]
 
@@ -23,20 +21,8 @@ HEADERS = [
 ]
 
 
-RESPONSE = HttpResponse(200, [("content-type", "application/x-amz-json-1.1")], BODY)
-
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-
-class DirectCeiling:
-    """The fixed answer through `strongroom.http_connection` (its `respond`); no lifespan."""
-
-    async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse:
-        return RESPONSE
-
-    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
-        return None
 
 
 async def app(scope: Message, receive: Receive, send: Send) -> None:
@@ -51,5 +37,3 @@ async def app(scope: Message, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.start", "status": status, "headers": HEADERS})
     await send({"type": "http.response.body", "body": BODY})
 
-
-direct = DirectCeiling()

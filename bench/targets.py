@@ -136,11 +136,10 @@ def _command(spec: TargetSpec, port: int, data_dir: Path) -> tuple[list[str], di
     if spec.kind == "moto":
         return [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env
     if spec.is_ceiling:
-        # uvicorn as `strongroom serve` runs it (see cli.py); the ceiling with its httptools protocol
-        # and an ASGI app, the direct one with Strongroom's own connections.
-        app, http = ("bench.ceiling:app", "httptools") if spec.kind == "ceiling" else (
-            "bench.ceiling:direct", "strongroom.http_connection:HttpConnection")
-        return [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+        # uvicorn as `strongroom serve` runs it (see cli.py): the ceiling with uvicorn's own httptools
+        # protocol, the direct one with the protocol `strongroom serve` uses (strongroom.connections).
+        http = "httptools" if spec.kind == "ceiling" else "strongroom.connections:GuardedHttpToolsProtocol"
+        return [python, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1", "--port", str(port),
                 "--workers", "1", "--loop", "uvloop", "--http", http, "--no-access-log",
                 "--no-server-header", "--log-level", "warning"], env
     raise ValueError(f"unknown target kind {spec.kind}")

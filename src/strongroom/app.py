@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from strongroom.admin.routes import ADMIN_PREFIX, AdminRoutes
+from strongroom.auth.failures import AuthFailure
+from strongroom.auth.sigv4 import read_claim
+from strongroom.connections import RECEIVED
+from strongroom.memory import return_large_blocks
 from strongroom.pipeline import RequestPipeline
+from strongroom.proxies import trusting
+from strongroom.request_limits import SMALLEST_BODY_LIMIT, body_limit, too_large
 from strongroom.runtime import Runtime
 from strongroom.scheduler import Scheduler
 from strongroom.settings import Settings
@@ -18,9 +25,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-# Larger bodies are refused before they are read in full.
-MAX_BODY_BYTES = 16 * 1024 * 1024
 
 log = logging.getLogger("strongroom")
 
@@ -39,10 +43,25 @@ class StrongroomApp:
             await answer_asgi(self, scope, receive, send)
 
     async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse:
-        """The answer to one request, whichever way it arrived (see `Responder`)."""
+        """The answer to one request (see `Responder`)."""
         if request.path.startswith(ADMIN_PREFIX):
             return await self.admin.handle(request)
         return await self.pipeline.handle(request, source_ip)
+
+    def refuse_body(self, head: HttpRequest, size: int) -> HttpResponse | None:
+        """The refusal of a `size`-byte body for the request `head` (its body not read yet), when
+        larger than its service can carry (see `strongroom.request_limits`)."""
+        if size <= SMALLEST_BODY_LIMIT:
+            return None
+        model = None
+        if not head.path.startswith(ADMIN_PREFIX):
+            try:
+                claim = read_claim(head)
+            except AuthFailure:
+                claim = None
+            model = self.pipeline.route(head, claim.service if claim else None)
+        limit = body_limit(model)
+        return too_large(model, limit) if size > limit else None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -50,6 +69,7 @@ class StrongroomApp:
             if message["type"] == "lifespan.startup":
                 self.runtime.audit.start()
                 self.scheduler.start()
+                return_large_blocks()
                 freeze_startup_heap()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -79,45 +99,67 @@ def freeze_startup_heap() -> None:
 
 
 class Responder(Protocol):
-    """What answers requests: the app, or an app wrapping it. `strongroom serve` calls `respond`
-    from its own HTTP connections (`strongroom.http_connection`); ASGI servers come through
-    `answer_asgi`."""
+    """What answers requests: the app, or an app wrapping it (developer mode)."""
 
     async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse: ...
 
+    def refuse_body(self, head: HttpRequest, size: int) -> HttpResponse | None: ...
+
 
 async def answer_asgi(responder: Responder, scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer an ASGI http request with `responder.respond`."""
-    body = await _read_body(receive)
-    if body is None:
-        await _send(send, HttpResponse(413, [("Content-Type", "text/plain")], b"Request body too large"))
-        return
-    request = HttpRequest(
+    """Answer an ASGI http request with `responder.respond`, once its body is read within its service's
+    size limit (its deadline is the connection's, `strongroom.connections`)."""
+    head = HttpRequest(
         method=scope["method"],
         path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
         query_string=scope.get("query_string", b"").decode("latin-1"),
         headers=Headers.from_latin1(scope["headers"]),
-        body=body,
     )
+    declared = head.headers.lowered.get("content-length")
+    if declared is not None and declared.isdigit():
+        refusal = responder.refuse_body(head, int(declared))
+        if refusal is not None:  # before reading: no 100 Continue, none of the body kept
+            await _send(send, refusal)
+            return
+    body = await _read_body(receive, responder, head)
+    if body is None:  # the client went away
+        return
+    if isinstance(body, HttpResponse):
+        await _send(send, body)
+        return
+    # When the server read it (see `HttpRequest.received`), or now: both after its client sent it.
+    received = scope.get(RECEIVED) or time.monotonic()
+    request = HttpRequest(head.method, head.path, head.query_string, head.headers, body, received)
     client = scope.get("client")
     await _send(send, await responder.respond(request, client[0] if client else ""))
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+async def _read_body(receive: Receive, responder: Responder, head: HttpRequest) -> bytes | HttpResponse | None:
+    """The whole body; the refusal once it grows past its limit; None if the client disconnected."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        return None
+    body: bytes = message.get("body", b"")
+    refusal = responder.refuse_body(head, len(body))  # a body sent without Content-Length
+    if refusal is not None:
+        return refusal
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body", False):
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
+        refusal = responder.refuse_body(head, size)
+        if refusal is not None:
+            return refusal
         chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    chunks.clear()
+    return body
 
 
 async def _send(send: Send, response: HttpResponse) -> None:
@@ -128,6 +170,7 @@ async def _send(send: Send, response: HttpResponse) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def create_app() -> StrongroomApp:
+def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """uvicorn's factory: every worker process builds its app from the settings in its environment."""
-    return StrongroomApp(Runtime.open(Settings.from_environ()))
+    settings = Settings.from_environ()
+    return trusting(StrongroomApp(Runtime.open(settings)), settings.forwarded_allow_ips)

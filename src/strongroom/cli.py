@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from strongroom import __version__
-from strongroom.settings import DEFAULT_DATA_DIR, Settings
+from strongroom.settings import DEFAULT_DATA_DIR, HttpLimits, Settings
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--forwarded-allow-ips", default="", metavar="ADDRESSES",
                        help="comma-separated addresses or networks of proxies in front of the server, whose "
                             "X-Forwarded-For names the client (default: none; '*' trusts every peer)")
+    limits = HttpLimits()
+    serve.add_argument("--header-timeout", type=float, default=limits.header_timeout, metavar="SECONDS",
+                       help="time a client has to send a whole request head (default %(default)s)")
+    serve.add_argument("--body-timeout", type=float, default=limits.body_timeout, metavar="SECONDS",
+                       help="time a client has to send a whole request body (default %(default)s)")
+    serve.add_argument("--keep-alive-timeout", type=int, default=limits.keep_alive_timeout, metavar="SECONDS",
+                       help="idle keep-alive connections close after this (default %(default)s)")
+    serve.add_argument("--max-connections", type=int, default=limits.max_connections, metavar="N",
+                       help="client connections per worker, lowered to fit the file-descriptor limit "
+                            "(default %(default)s)")
     serve.add_argument("--enable-clock-control", action="store_true",
                        help="let clients move the server clock through /_strongroom/clock (for tests only)")
     serve.add_argument("--dev", action="store_true",
@@ -104,8 +114,9 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
 
     from strongroom.barrier import RootKeyError
     from strongroom.bootstrap import SECRET_ACCESS_KEY_ENV
+    from strongroom.connections import GuardedHttpToolsProtocol
     from strongroom.devmode.developer_account import DEVELOPER_SECRET_ACCESS_KEY
-    from strongroom.http_connection import HttpConnection, TrustedProxies
+    from strongroom.proxies import TrustedProxies
     from strongroom.server import prepare
     from strongroom.store.db import DatabaseError
 
@@ -117,6 +128,9 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
         seed_file=args.seed,
         account_id=args.account_id,
         workers=args.workers,
+        http=HttpLimits(header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+                        keep_alive_timeout=args.keep_alive_timeout, max_connections=args.max_connections),
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     try:
         TrustedProxies(args.forwarded_allow_ips)
@@ -161,8 +175,11 @@ def _run_server(args: argparse.Namespace, throwaway: Path | None) -> int:
         access_log=False,
         server_header=False,
         loop="uvloop",
-        http=HttpConnection,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        http=GuardedHttpToolsProtocol,
+        ws="none",
+        timeout_keep_alive=settings.http.keep_alive_timeout,
+        # X-Forwarded-For is read by strongroom.proxies, from the proxies named only.
+        proxy_headers=False,
     )
     return 0
 

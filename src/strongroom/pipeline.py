@@ -192,7 +192,9 @@ class RequestPipeline:
             validate_input(model, operation_model, params)
             outcome.pending = (operation, params)
         except ServiceError as error:
-            outcome.error = error
+            # Kept without its traceback: its frames hold the request (body and all) and the outcome,
+            # which holds it back, a cycle only the collector would free, long after the answer.
+            outcome.error = error.with_traceback(None)
         except Exception:
             log.exception("request %s failed", ctx.request_id)
             outcome.error = InternalFailure()
@@ -222,7 +224,7 @@ class RequestPipeline:
                     authorize(ctx, operation.action, operation.resources(ctx, params))
                 output = operation.handler(ctx, params)
             except ServiceError as raised:
-                error = raised
+                error = raised.with_traceback(None)  # see prepare: its frames hold the request
             except Exception as exc:
                 error = InternalFailure()
                 if is_busy(exc):

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path(".strongroom")
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """How long and how much a client may take (`strongroom serve` options); see strongroom.connections
+    and strongroom.request_limits."""
+
+    # Seconds to send a whole request head, from connecting or from its first byte.
+    header_timeout: float = 10.0
+    # Seconds to send a whole request body, from the moment the server starts reading it.
+    body_timeout: float = 30.0
+    # Seconds an idle keep-alive connection stays open.
+    keep_alive_timeout: int = 5
+    # Request line and headers together.
+    max_head_bytes: int = 64 * 1024
+    # Client connections per worker (lowered to fit the process's file-descriptor limit).
+    max_connections: int = 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,9 @@ class Settings:
     # Worker processes serving this data dir (`serve --workers`): with one, its audit writer never
     # takes turns at SQLite's write lock with another's.
     workers: int = 1
+    http: HttpLimits = HttpLimits()
+    # Proxies whose X-Forwarded-For names the client (`--forwarded-allow-ips`); none by default.
+    forwarded_allow_ips: str = ""
 
     @classmethod
     def create(
@@ -42,6 +62,8 @@ class Settings:
         seed_file: Path | None = None,
         account_id: str | None = None,
         workers: int = 1,
+        http: HttpLimits = HttpLimits(),
+        forwarded_allow_ips: str = "",
     ) -> Settings:
         data_dir = (data_dir or DEFAULT_DATA_DIR).resolve()
         url = database_url or f"sqlite:///{data_dir / 'strongroom.db'}"
@@ -55,6 +77,8 @@ class Settings:
             seed_file=seed_file.resolve() if seed_file is not None else None,
             account_id=account_id,
             workers=workers,
+            http=http,
+            forwarded_allow_ips=forwarded_allow_ips,
         )
 
     @classmethod
@@ -71,6 +95,8 @@ class Settings:
             seed_file=Path(seed_file) if seed_file else None,
             account_id=environ.get("STRONGROOM_ACCOUNT_ID") or None,
             workers=int(environ.get("STRONGROOM_WORKERS") or 1),
+            http=_http_limits(environ),
+            forwarded_allow_ips=environ.get("STRONGROOM_FORWARDED_ALLOW_IPS", ""),
         )
 
     def to_environ(self) -> dict[str, str]:
@@ -81,6 +107,9 @@ class Settings:
             "STRONGROOM_DEVELOPER_MODE": "1" if self.developer_mode else "0",
             "STRONGROOM_ENABLE_RESET": "1" if self.reset_enabled else "0",
             "STRONGROOM_WORKERS": str(self.workers),
+            "STRONGROOM_FORWARDED_ALLOW_IPS": self.forwarded_allow_ips,
+            **{f"STRONGROOM_HTTP_{limit.name.upper()}": str(getattr(self.http, limit.name))
+               for limit in fields(HttpLimits)},
         }
         if self.root_key_file is not None:
             env["STRONGROOM_ROOT_KEY_FILE"] = str(self.root_key_file)
@@ -89,3 +118,13 @@ class Settings:
         if self.account_id is not None:
             env["STRONGROOM_ACCOUNT_ID"] = self.account_id
         return env
+
+
+def _http_limits(environ: Mapping[str, str]) -> HttpLimits:
+    defaults = HttpLimits()
+    values = {}
+    for limit in fields(HttpLimits):
+        default = getattr(defaults, limit.name)
+        given = environ.get(f"STRONGROOM_HTTP_{limit.name.upper()}")
+        values[limit.name] = type(default)(given) if given else default
+    return HttpLimits(**values)

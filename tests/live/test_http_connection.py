@@ -4,6 +4,7 @@ Expect: 100-continue, chunked bodies, HTTP/1.0, and the refusals of what cannot 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -120,35 +121,83 @@ def test_a_body_framed_two_ways_is_refused(server: Server, connection: tuple[soc
     assert closed(reader)
 
 
-def test_a_body_over_16_mib_is_refused_before_it_is_sent(
+KMS_LIMIT = 512 * 1024  # strongroom.request_limits, from KMS's documented quotas
+
+
+def test_a_body_over_the_services_limit_is_refused_before_it_is_sent(
     server: Server, connection: tuple[socket.socket, BinaryIO]
 ) -> None:
     sock, reader = connection
-    head, _ = signed(server, framing={"Content-Length": str(16 * 1024 * 1024 + 1)})
+    head, _ = signed(server, framing={"Content-Length": str(KMS_LIMIT + 1), "Expect": "100-continue"})
     sock.sendall(head)  # and no body at all: the answer must not wait for it
-    answer = read_answer(reader)
-    assert (answer.status, answer.body, answer.headers["connection"]) == (413, b"Request body too large", "close")
+    answer = read_answer(reader)  # the final answer, no 100 Continue first: the body is not wanted
+    assert (answer.status, answer.headers["connection"]) == (413, "close")
+    assert answer.json() == {"__type": "RequestEntityTooLarge",
+                             "message": f"Request body exceeds the maximum of {KMS_LIMIT} bytes."}
     assert closed(reader)
 
 
-def test_a_chunked_body_over_16_mib_is_refused(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+def test_a_body_at_the_services_limit_is_read(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
+    """The limit is the service's, not lower: a KMS request of exactly 512 KiB is read and answered."""
+    sock, reader = connection
+    body = b'{"NumberOfBytes": 16, "Padding": "' + b"x" * (KMS_LIMIT - 36) + b'"}'
+    assert len(body) == KMS_LIMIT
+    sock.sendall(b"".join(signed(server, body)))
+    answer = read_answer(reader)
+    assert answer.status == 200, answer.body[:200]
+    assert len(str(answer.json()["Plaintext"])) == 24
+
+
+def test_a_query_protocol_body_over_the_limit_gets_the_services_xml_error(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    sock, reader = connection
+    request = AWSRequest(method="POST", url=f"{server.endpoint}/", data=b"Action=GetCallerIdentity&Version=2011-06-15",
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(server.access_key_id, server.secret_access_key), "sts", "us-east-1").add_auth(request)
+    headers = {**dict(request.prepare().headers), "Host": f"127.0.0.1:{server.port}",
+               "Content-Length": str(2 * 1024 * 1024)}
+    sock.sendall(("POST / HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode())
+    answer = read_answer(reader)
+    assert (answer.status, answer.headers["connection"]) == (413, "close")
+    assert b"<Code>RequestEntityTooLarge</Code>" in answer.body and b"<ErrorResponse" in answer.body
+
+
+def test_a_chunked_body_over_the_limit_is_refused_once_the_limit_is_crossed(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
     sock, reader = connection
     head, _ = signed(server, framing={"Transfer-Encoding": "chunked"})
     sock.sendall(head)
-    chunk = b"x" * (1024 * 1024)
-    try:
-        for _ in range(17):
-            sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # refused and closed while the client was still sending
-    answer = read_answer(reader)
+    chunk = b"x" * (64 * 1024)
+    sent = 0
+    while sent < 16 * 1024 * 1024 and not select.select([sock], [], [], 0.01)[0]:
+        sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        sent += len(chunk)
+    answer = read_answer(reader)  # while the client is still sending
     assert (answer.status, answer.headers["connection"]) == (413, "close")
+    assert answer.json()["__type"] == "RequestEntityTooLarge"
+    assert sent < 2 * 1024 * 1024  # answered near the limit, not at the end of the body
 
 
 def test_an_oversized_head_is_refused(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:
     sock, reader = connection
     head, body = signed(server, framing={"X-Padding": "p" * 70_000})
     sock.sendall(head + body)
+    answer = read_answer(reader)
+    assert (answer.status, answer.headers["connection"]) == (431, "close")
+    assert closed(reader)
+
+
+def test_a_head_is_refused_as_soon_as_it_crosses_the_limit(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    """One endless header: the answer comes once 64 KiB (and a read) arrived, not after the whole of it."""
+    sock, reader = connection
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Padding: ")
+    for _ in range(10):
+        sock.sendall(b"p" * 16 * 1024)  # 160 KiB of a head that never ends
+    sock.settimeout(5)
     answer = read_answer(reader)
     assert (answer.status, answer.headers["connection"]) == (431, "close")
     assert closed(reader)
@@ -164,6 +213,23 @@ def test_expect_100_continue_gets_the_interim_answer_first(
     assert reader.readline() == b"\r\n"
     sock.sendall(body)
     assert read_answer(reader).status == 200
+
+
+def test_expect_100_continue_is_answered_in_turn_when_pipelined(
+    server: Server, connection: tuple[socket.socket, BinaryIO]
+) -> None:
+    """A request that waits for 100 Continue behind another one: the first one's answer comes first,
+    then the 100 Continue, then (once the body is sent) the second answer."""
+    sock, reader = connection
+    first = b"".join(signed(server))
+    head, body = signed(server, framing={"Expect": "100-continue"})
+    sock.sendall(first + head)
+    assert read_answer(reader).status == 200
+    assert reader.readline() == b"HTTP/1.1 100 Continue\r\n"
+    assert reader.readline() == b"\r\n"
+    sock.sendall(body)
+    answer = read_answer(reader)
+    assert answer.status == 200 and len(str(answer.json()["Plaintext"])) == 24
 
 
 def test_a_chunked_body_is_read_whole(server: Server, connection: tuple[socket.socket, BinaryIO]) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 
 from strongroom.admin.routes import ADMIN_PREFIX
 from strongroom.app import Receive, Scope, Send, StrongroomApp, answer_asgi
 from strongroom.devmode import markers
 from strongroom.devmode.caches import forget_cached_state
+from strongroom.proxies import trusting
 from strongroom.runtime import Runtime
 from strongroom.settings import Settings
 from strongroom.wire.http import HttpRequest, HttpResponse
@@ -48,6 +50,9 @@ class DeveloperApp:
             await self._follow_resets()
         return await self.app.respond(request, source_ip)
 
+    def refuse_body(self, head: HttpRequest, size: int) -> HttpResponse | None:
+        return self.app.refuse_body(head, size)
+
     async def _follow_resets(self) -> None:
         generation = await asyncio.to_thread(markers.reset_generation, self.runtime.database)
         if generation != self._generation:
@@ -55,6 +60,7 @@ class DeveloperApp:
             self._generation = generation
 
 
-def create_app() -> DeveloperApp:
+def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """uvicorn's factory for --dev and --enable-reset servers (see strongroom.app.create_app)."""
-    return DeveloperApp(StrongroomApp(Runtime.open(Settings.from_environ())))
+    settings = Settings.from_environ()
+    return trusting(DeveloperApp(StrongroomApp(Runtime.open(settings))), settings.forwarded_allow_ips)

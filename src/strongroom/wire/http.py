@@ -78,7 +78,8 @@ class HttpRequest:
     query_string: str = ""
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
-    # When the server read its last bytes, by time.monotonic(); 0 when not known (not from a connection).
+    # When the server had read its head (so after its client sent it), by time.monotonic(); 0 when not
+    # known (not from a connection).
     received: float = 0.0
 
     # By hand (dataclass keeps an __init__ it finds): the generated frozen one sets each field through
