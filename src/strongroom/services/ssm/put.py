@@ -18,7 +18,7 @@ from strongroom.errors import ServiceError
 from strongroom.services.ssm import events, policies, secure, values
 from strongroom.services.ssm.names import check_name, parameter_arn, parent_of
 from strongroom.services.ssm.plugin import note_parameter, parameter_resource, service
-from strongroom.services.ssm.store import caller_arn, find_parameter, transaction
+from strongroom.services.ssm.store import caller_arn, find_parameter, runtime_of, transaction
 from strongroom.services.ssm.tables import SsmParameter, SsmParameterLabel, SsmParameterVersion
 from strongroom.services.ssm.tags import add_tags
 
@@ -78,6 +78,19 @@ def _check_request(params: dict[str, Any], overwrite: bool) -> None:
         values.compile_pattern(params["AllowedPattern"])
 
 
+def _check_value_first(ctx: RequestContext, params: dict[str, Any], key: str) -> str | None:
+    """Match the value against the AllowedPattern that applies (the request's, else the stored one)
+    before the request's transaction begins: a user's pattern may take up to its deadline to run,
+    which must not be spent holding the store's write lock. Answers the pattern checked."""
+    pattern = params.get("AllowedPattern")
+    if pattern is None:
+        with runtime_of(ctx).database.session() as session:
+            current = find_parameter(session, ctx.account_id, ctx.region, key)
+            pattern = current.allowed_pattern if current is not None else None
+    values.check_pattern(pattern, params["Value"])
+    return pattern
+
+
 @service.operation("PutParameter", resources=parameter_resource())
 def put_parameter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, value = params["Name"], params["Value"]
@@ -86,6 +99,7 @@ def put_parameter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     note_parameter(ctx, arn)
     overwrite = bool(params.get("Overwrite", False))
     _check_request(params, overwrite)
+    checked_pattern = _check_value_first(ctx, params, key)
     with transaction(ctx) as session:
         current = find_parameter(session, ctx.account_id, ctx.region, key)
         if current is not None and not overwrite:
@@ -106,7 +120,8 @@ def put_parameter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
         blob = secure.encrypt(ctx, secure.resolve_key(ctx, key_id), arn, value)
     try:
         with transaction(ctx) as session:
-            version = _write(ctx, session, params, key, arn, parameter_type, key_id, blob, seen_version)
+            version = _write(ctx, session, params, key, arn, parameter_type, key_id, blob, seen_version,
+                             checked_pattern)
     except IntegrityError:
         if seen_version is None:
             raise ServiceError("ParameterAlreadyExists", ALREADY_EXISTS) from None
@@ -116,7 +131,7 @@ def put_parameter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
 
 def _write(
     ctx: RequestContext, session: Session, params: dict[str, Any], key: str, arn: str, parameter_type: str,
-    key_id: str | None, blob: bytes | None, seen_version: int | None,
+    key_id: str | None, blob: bytes | None, seen_version: int | None, checked_pattern: str | None,
 ) -> dict[str, Any]:
     now = ctx.clock.now()
     value = params["Value"]
@@ -128,7 +143,8 @@ def _write(
     data_type = params.get("DataType") or (current.data_type if current else values.TEXT)
     values.check_data_type(data_type, parameter_type, value)
     allowed_pattern = params.get("AllowedPattern", current.allowed_pattern if current else None)
-    values.check_pattern(allowed_pattern, value)
+    if allowed_pattern != checked_pattern:  # changed since it was checked (rare): check again
+        values.check_pattern(allowed_pattern, value)
     if "Policies" in params:
         new_policies = policies.parse(params["Policies"], now)
     else:
