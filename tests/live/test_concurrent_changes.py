@@ -238,3 +238,32 @@ def test_rule_target_limit_holds(racing_server: Server) -> None:
     assert accepted == targets
     assert len(targets) == 5  # EventBridge's quota of targets per rule
     assert {result.error for result in results} <= {None, "LimitExceededException"}
+
+
+def test_alias_limit_per_key_holds(racing_server: Server) -> None:
+    kms = racing_server.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    for index in range(45):
+        kms.create_alias(AliasName=f"alias/{unique(f'base{index}')}", TargetKeyId=key)
+    racers = clients(racing_server, "kms", 12)
+    names = [f"alias/{unique('racer')}" for _ in racers]
+    results = race([(lambda client=client, name=name: client.create_alias(AliasName=name, TargetKeyId=key))
+                    for client, name in zip(racers, names, strict=True)])
+    listed = {entry["AliasName"] for entry in kms.list_aliases(KeyId=key, Limit=100)["Aliases"]}
+    assert len(listed) == 50  # KMS's quota of aliases per key
+    accepted = {name for name, result in zip(names, results, strict=True) if result.error is None}
+    assert len(accepted) == 5 and accepted <= listed
+    assert {result.error for result in results} == {None, "LimitExceededException"}
+
+
+def test_trail_limit_per_region_holds(racing_server: Server) -> None:
+    cloudtrail = racing_server.client("cloudtrail")
+    racers = clients(racing_server, "cloudtrail", 12)
+    names = [unique("trail") for _ in racers]
+    results = race([(lambda client=client, name=name: client.create_trail(Name=name, S3BucketName=unique("bucket")))
+                    for client, name in zip(racers, names, strict=True)])
+    trails = {trail["Name"] for trail in cloudtrail.describe_trails()["trailList"]}
+    accepted = {name for name, result in zip(names, results, strict=True) if result.error is None}
+    assert accepted == trails
+    assert len(trails) == 5  # CloudTrail's quota of trails per region
+    assert {result.error for result in results} == {None, "MaximumNumberOfTrailsExceededException"}
