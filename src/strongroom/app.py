@@ -45,7 +45,7 @@ class StrongroomApp:
     async def respond(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         """The answer to one request (see `Responder`)."""
         if request.path.startswith(ADMIN_PREFIX):
-            return await self.admin.handle(request)
+            return await self.admin.handle(request, source_ip)
         return await self.pipeline.handle(request, source_ip)
 
     def refuse_body(self, head: HttpRequest, size: int) -> HttpResponse | None:

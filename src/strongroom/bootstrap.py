@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from strongroom.audit.operator import OperatorCall
 from strongroom.auth.credentials import (
     ACTIVE,
     CredentialStore,
@@ -90,8 +91,10 @@ def create_account(
     account_id: str | None = None,
     access_key_id: str | None = None,
     secret_access_key: str | None = None,
+    audit: OperatorCall | None = None,
 ) -> tuple[str, str, str]:
-    """A new account with its own root access key; returns (account id, access key id, secret)."""
+    """A new account with its own root access key; returns (account id, access key id, secret).
+    With `audit`, the call is recorded in CloudTrail in the transaction that creates the account."""
     if account_id is not None and not ACCOUNT_ID_PATTERN.fullmatch(account_id):
         raise BootstrapError("an account id must be exactly 12 digits")
     if access_key_id is not None:
@@ -100,7 +103,9 @@ def create_account(
         validate_secret_access_key(secret_access_key)
     chosen = account_id or _unused_account_id(db)
     try:
-        key_id, secret = _create_account_with_root_key(db, credentials, clock, chosen, access_key_id, secret_access_key)
+        key_id, secret = _create_account_with_root_key(
+            db, credentials, clock, chosen, access_key_id, secret_access_key, audit
+        )
     except IntegrityError:
         # Lost a race with another node creating the same account (or key id) at the same time.
         raise AccountExistsError(f"the account {chosen} or the access key id already exists") from None
@@ -149,6 +154,7 @@ def _create_account_with_root_key(
     account_id: str,
     access_key_id: str | None,
     secret_access_key: str | None,
+    audit: OperatorCall | None = None,
 ) -> tuple[str, str]:
     now = clock.now()
     with db.session(writes=True) as session:
@@ -157,7 +163,7 @@ def _create_account_with_root_key(
         session.add(Account(account_id=account_id, created_at=now))
         # The account row first: of two nodes racing, the loser fails here, before anything else.
         session.flush()
-        return credentials.create_access_key(
+        key_id, secret = credentials.create_access_key(
             session,
             account_id=account_id,
             principal_type=ROOT_PRINCIPAL_TYPE,
@@ -167,6 +173,12 @@ def _create_account_with_root_key(
             secret_access_key=secret_access_key,
             now=now,
         )
+        if audit is not None:
+            # Never the secret: the record names the account and its new key.
+            audit.write(session.connection(), "CreateAccount", now,
+                        {"accountId": account_id, "accessKeyId": access_key_id},
+                        {"accountId": account_id, "accessKeyId": key_id})
+        return key_id, secret
 
 
 def _root_key_id(db: Database, account_id: str) -> str | None:

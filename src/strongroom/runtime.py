@@ -59,12 +59,3 @@ class Runtime:
         with self.database.session() as session:
             row = session.scalar(select(ServerState).where(ServerState.name == CLOCK_OFFSET))
         self.clock.set_offset(timedelta(seconds=float(row.value)) if row else timedelta(0))
-
-    def save_clock_offset(self) -> None:
-        with self.database.session(writes=True) as session:
-            row = session.get(ServerState, CLOCK_OFFSET)
-            value = repr(self.clock.offset.total_seconds())
-            if row is None:
-                session.add(ServerState(name=CLOCK_OFFSET, value=value))
-            else:
-                row.value = value

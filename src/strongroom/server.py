@@ -6,10 +6,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from strongroom.audit.operator import OperatorCall
 from strongroom.auth.credentials import CredentialStore
 from strongroom.auth.rebinding import rebind_sealed_secrets
 from strongroom.barrier import open_barrier
-from strongroom.bootstrap import BootstrapResult, bootstrap
+from strongroom.bootstrap import DEFAULT_ACCOUNT_ID, BootstrapResult, bootstrap
 from strongroom.bootstrap import create_account as _create_account
 from strongroom.clock import Clock
 from strongroom.devmode import markers
@@ -70,6 +71,9 @@ def _apply_seed(settings: Settings, seed: Seed, account_id: str) -> None:
         runtime.database.dispose()
 
 
+CLI_USER_AGENT = "strongroom admin create-account"
+
+
 def create_account(
     settings: Settings,
     *,
@@ -84,9 +88,11 @@ def create_account(
         barrier = open_barrier(database, settings.data_dir, settings.root_key_file)
         rebind_sealed_secrets(database, barrier)
         credentials = CredentialStore(database, barrier)
+        # Recorded as the HTTP route's calls are; the operator at the console signs nothing.
+        operator = OperatorCall(settings.account_id or DEFAULT_ACCOUNT_ID, None, user_agent=CLI_USER_AGENT)
         return _create_account(
             database, credentials, Clock(), account_id=account_id, access_key_id=access_key_id,
-            secret_access_key=secret_access_key,
+            secret_access_key=secret_access_key, audit=operator,
         )
     finally:
         database.dispose()

@@ -154,14 +154,11 @@ class Server:
         )
 
     def admin(self, route: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.endpoint}/_strongroom/{route}", data=data,
-                                         method="POST" if data is not None else "GET")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as reply:
-                return reply.status, json.loads(reply.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        """GET (or, with `body`, POST) /_strongroom/<route>, signed as the operator's root signs it."""
+        reply = self.send("strongroom", json.dumps(body).encode() if body is not None else b"",
+                          method="POST" if body is not None else "GET", path=f"/_strongroom/{route}",
+                          headers={"Content-Type": "application/json"} if body is not None else None)
+        return reply.status, reply.json()
 
     def send(
         self,

@@ -90,7 +90,9 @@ def test_clock_can_be_moved_by_tests(server: Server) -> None:
     assert after["now"][:10] > before["now"][:10]
     # Moving business time does not break request signing, which uses real time.
     assert server.client("sts").get_caller_identity()["Account"] == "000000000000"
-    server.admin("clock", {"advance_seconds": -86400 * 10})
+    # This store has served AWS calls: business time never goes back on it.
+    status, refused = server.admin("clock", {"advance_seconds": -86400 * 10})
+    assert (status, refused["error"]) == (409, "ClockWouldGoBack")
 
 
 def test_bad_clock_request(server: Server) -> None:

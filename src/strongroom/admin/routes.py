@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from strongroom import __version__
 from strongroom.admin.accounts import create_account_route
+from strongroom.admin.clock import ClockRequestError, ClockWouldGoBack, move_clock
+from strongroom.admin.operator import admit_operator
 from strongroom.devmode import markers
 from strongroom.devmode.reset import reset_store
 from strongroom.devmode.seed_file import SeedError
@@ -32,18 +33,18 @@ class AdminRoutes:
         self.runtime = runtime
         self.scheduler = scheduler
 
-    async def handle(self, request: HttpRequest) -> HttpResponse:
+    async def handle(self, request: HttpRequest, source_ip: str) -> HttpResponse:
         route = request.path[len(ADMIN_PREFIX):].rstrip("/")
         if route == "health" and request.method in ("GET", "HEAD"):
             return self.health()
         if route == "ready" and request.method in ("GET", "HEAD"):
             return await self.ready()
         if route == "reset":
-            return await self.reset(request)
+            return await self.reset(request, source_ip)
         if route == "clock":
-            return await self.clock(request)
+            return await self.clock(request, source_ip)
         if route == "accounts":
-            return await create_account_route(self.runtime, request)
+            return await create_account_route(self.runtime, request, source_ip)
         return _json(404, {"error": "NotFound", "message": f"No admin route {request.path}"})
 
     def health(self) -> HttpResponse:
@@ -69,15 +70,19 @@ class AdminRoutes:
             "services": {name: "running" for name in sorted(self.runtime.services)},
         })
 
-    async def reset(self, request: HttpRequest) -> HttpResponse:
-        """POST wipes the store back to its bootstrap and seed state; only with --enable-reset."""
+    async def reset(self, request: HttpRequest, source_ip: str) -> HttpResponse:
+        """POST wipes the store back to its bootstrap and seed state; only with --enable-reset, and
+        (outside --dev) only for the operator's root."""
         if not self.runtime.settings.reset_enabled:
             return _json(403, {"error": "Forbidden",
                                "message": "Reset is not enabled here: start the server with --enable-reset."})
         if request.method != "POST":
             return _json(405, {"error": "MethodNotAllowed", "message": "Reset takes POST."})
+        caller = await admit_operator(self.runtime, request, source_ip, "reset the store", unsigned_in_dev=True)
+        if isinstance(caller, HttpResponse):
+            return caller
         try:
-            generation = await asyncio.to_thread(reset_store, self.runtime)
+            generation = await asyncio.to_thread(reset_store, self.runtime, caller)
         except SeedError as exc:
             return _json(500, {"error": "SeedFailed", "message": str(exc)})
         except Exception:
@@ -85,26 +90,26 @@ class AdminRoutes:
             return _json(500, {"error": "ResetFailed", "message": "The reset failed; see the server log."})
         return _json(200, {"status": "reset", "generation": generation})
 
-    async def clock(self, request: HttpRequest) -> HttpResponse:
-        """GET reads business time; POST {"advance_seconds": N} or {"set": ISO-8601} moves it.
+    async def clock(self, request: HttpRequest, source_ip: str) -> HttpResponse:
+        """GET reads business time; POST {"advance_seconds": N} or {"set": ISO-8601} moves it. Only with
+        --enable-clock-control (or --dev), and (outside --dev) only for the operator's root.
 
         After a move, every scheduled task runs once before the answer, so what fell due has happened.
         """
         if not self.runtime.settings.clock_control:
             return _json(403, {"error": "Forbidden", "message": "The server clock is not controllable here."})
+        caller = await admit_operator(self.runtime, request, source_ip, "move the clock", unsigned_in_dev=True)
+        if isinstance(caller, HttpResponse):
+            return caller
         if request.method == "POST":
             try:
                 body = orjson.loads(request.body or b"{}")
-                if "advance_seconds" in body:
-                    self.runtime.clock.advance(timedelta(seconds=float(body["advance_seconds"])))
-                elif "set" in body:
-                    self.runtime.clock.set(datetime.fromisoformat(str(body["set"])))
-                else:
-                    raise ValueError("expected advance_seconds or set")
-            except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+                now = await asyncio.to_thread(move_clock, self.runtime, body, caller)
+            except (ClockRequestError, orjson.JSONDecodeError) as exc:
                 return _json(400, {"error": "BadRequest", "message": str(exc)})
-            await asyncio.to_thread(self.runtime.save_clock_offset)
+            except ClockWouldGoBack as exc:
+                return _json(409, {"error": "ClockWouldGoBack", "message": str(exc)})
             await asyncio.to_thread(self.scheduler.run_due)
-        else:
-            await asyncio.to_thread(self.runtime.load_clock_offset)
+            return _json(200, {"now": now.isoformat()})
+        await asyncio.to_thread(self.runtime.load_clock_offset)
         return _json(200, {"now": self.runtime.clock.now().isoformat()})

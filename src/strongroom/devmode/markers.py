@@ -17,8 +17,11 @@ RESET_GENERATION = "reset_generation"
 # The default account of a store set up by `serve --dev` (which admits test/test); absent otherwise.
 DEVELOPER_ACCOUNT = "developer_account"
 
+# Present once a reset wiped a store that had served AWS calls: business time still never goes back.
+SERVED_TRAFFIC = "served_traffic"
+
 # What a reset keeps of server_state: the rest (the test clock's offset, readiness) goes.
-KEPT_BY_RESET = frozenset({RESET_GENERATION, DEVELOPER_ACCOUNT})
+KEPT_BY_RESET = frozenset({RESET_GENERATION, DEVELOPER_ACCOUNT, SERVED_TRAFFIC})
 
 
 def read(session: Session, name: str) -> str | None:

@@ -5,15 +5,21 @@ default account with its root access keys (the credentials the pipeline was star
 reset generation. Everything else goes: other accounts, IAM, KMS, sessions, audit events, the test
 clock's offset. The seed file is then applied again, and the generation grows by one, which every
 worker checks before each AWS request and, seeing it change, drops its caches (see app.py).
+
+The wiped trail starts again with the reset's own record (ResetStore: who reset, and the new
+generation), committed with the wipe.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, delete, insert, select
 
+from strongroom.admin.clock import served_traffic
+from strongroom.audit.operator import OperatorCall
 from strongroom.bootstrap import DEFAULT_ACCOUNT_ID, ROOT_PRINCIPAL_TYPE
 from strongroom.devmode import markers
 from strongroom.devmode.caches import forget_cached_state, forget_kms_material
@@ -33,13 +39,16 @@ def default_account_id(runtime: Runtime) -> str:
         return markers.read(session, markers.DEVELOPER_ACCOUNT) or DEFAULT_ACCOUNT_ID
 
 
-def reset_store(runtime: Runtime) -> int:
+def reset_store(runtime: Runtime, caller: OperatorCall) -> int:
     """Wipe, re-seed and mark ready; returns the new reset generation."""
     with _resetting:
         account_id = default_account_id(runtime)
         forget_kms_material(runtime)
-        with runtime.database.engine.begin() as connection:
+        with runtime.database.session(writes=True) as session:
+            connection = session.connection()
             generation = _wipe(connection, account_id)
+            # At real time: the wipe takes the test clock's offset with it.
+            caller.write(connection, "ResetStore", datetime.now(UTC), {}, {"generation": generation})
         forget_cached_state(runtime)
         seed_and_mark_ready(runtime, account_id)
         return generation
@@ -64,6 +73,7 @@ def _wipe(connection: Connection, account_id: str) -> int:
                       & (access_keys.c.principal_type == ROOT_PRINCIPAL_TYPE))
     generation = int(connection.scalar(
         select(state.c.value).where(state.c.name == markers.RESET_GENERATION)) or 0) + 1
+    served = served_traffic(connection)
     # Children before parents, so foreign keys hold at every step.
     for table in reversed(metadata.sorted_tables):
         if table.name in UNTOUCHED_TABLES:
@@ -77,6 +87,9 @@ def _wipe(connection: Connection, account_id: str) -> int:
             connection.execute(insert(table), rows)
     connection.execute(delete(state).where(state.c.name == markers.RESET_GENERATION))
     connection.execute(insert(state).values(name=markers.RESET_GENERATION, value=str(generation)))
+    if served:
+        connection.execute(delete(state).where(state.c.name == markers.SERVED_TRAFFIC))
+        connection.execute(insert(state).values(name=markers.SERVED_TRAFFIC, value="1"))
     return generation
 
 
