@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 # The run of `make test`: modest enough to stay within about 90 s per database on two cores.
-DEFAULT_SIZE = 6
+DEFAULT_SIZE = 12
 DEFAULT_SEED = 20250520
 
 

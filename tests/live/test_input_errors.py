@@ -156,3 +156,20 @@ def test_inline_policies_of_one_entity_share_iams_aggregate_size_quota(server: S
     assert error_of(raised)[0] == "LimitExceeded"
     names = getattr(iam, f"list_{kind}_policies")(**{f"{title}Name": name})["PolicyNames"]
     assert sorted(names) == ["one", "two"]
+
+
+def test_a_parameter_version_past_32_bits_names_no_version(server: Server) -> None:
+    ssm = server.client("ssm")
+    name = f"/{unique('wide')}"
+    ssm.put_parameter(Name=name, Value="v", Type="String")
+    for version in (2**63 - 1, 2**31):
+        with pytest.raises(ClientError) as raised:
+            ssm.unlabel_parameter_version(Name=name, ParameterVersion=version, Labels=["l"])
+        assert error_of(raised)[0] == "ParameterVersionNotFound"
+        with pytest.raises(ClientError) as raised:
+            ssm.label_parameter_version(Name=name, ParameterVersion=version, Labels=["l"])
+        assert error_of(raised)[0] == "ParameterVersionNotFound"
+        with pytest.raises(ClientError) as raised:
+            ssm.get_parameter(Name=f"{name}:{version}")
+        assert error_of(raised)[0] == "ParameterVersionNotFound"
+    assert ssm.get_parameter(Name=f"{name}:1")["Parameter"]["Value"] == "v"
