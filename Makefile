@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve dev test test-fast lint check clean bench lock
+.PHONY: serve dev test test-fast lint check clean bench lock fuzz
 
 # Every install takes its exact versions from constraints.txt (see `make lock`).
 PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
@@ -35,6 +35,12 @@ test: $(VENV)/.installed-dev
 # The unit tests only: no test that starts a server (the `live` marker). `make test` runs everything.
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 -m "not live" $(PYTEST_ARGS)
+
+# A long fuzz run over every operation of the served models, against a server on SQLite and one on
+# PostgreSQL (`make test` runs a modest one). E.g. make fuzz FUZZ_ARGS="--fuzz-size 200 --fuzz-seed 7"
+FUZZ_ARGS ?= --fuzz-size 80
+fuzz: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -s tests/fuzz $(FUZZ_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests

@@ -32,7 +32,8 @@ from strongroom.wire.http import HttpRequest, HttpResponse
 from strongroom.wire.parse import parse_request
 from strongroom.wire.serialize import serialize_error, serialize_response
 from strongroom.wire.specs import load_service, protocol_of
-from strongroom.wire.validate import validate_input
+from strongroom.wire.validate import nul_refusal, validate_input
+from strongroom.wire.validation.nul import refused_nul
 
 log = logging.getLogger("strongroom.request")
 
@@ -230,6 +231,8 @@ class RequestPipeline:
                 if is_busy(exc):
                     log.warning("request %s waited too long for the store's write lock", ctx.request_id)
                     error = _throttled()
+                elif refused_nul(exc) and not unit.conflicted:
+                    error = self._nul_refusal(ctx, params)
                 elif not unit.conflicted:
                     log.exception("request %s failed", ctx.request_id)
             try:
@@ -238,16 +241,25 @@ class RequestPipeline:
                     continue
                 outcome.output, outcome.error = output, error
                 self._end(ctx, outcome, unit, keep=error is None or error.keeps_changes)
-            except Exception:
+            except Exception as exc:
                 if unit.conflicted:
                     continue
-                log.exception("request %s could not be committed", ctx.request_id)
-                outcome.output, outcome.error = None, InternalFailure()
+                if refused_nul(exc):
+                    outcome.output, outcome.error = None, self._nul_refusal(ctx, params)
+                else:
+                    log.exception("request %s could not be committed", ctx.request_id)
+                    outcome.output, outcome.error = None, InternalFailure()
             finally:
                 unit.close()  # whatever happened above, the transaction and its write turn end here
                 ctx.store_transaction = None
             return
         outcome.output, outcome.error = None, _throttled()
+
+    @staticmethod
+    def _nul_refusal(ctx: RequestContext, params: dict[str, Any]) -> ServiceError:
+        """PostgreSQL's text cannot hold a NUL: the call is refused as bad input (see `validation.nul`)."""
+        assert ctx.service is not None and ctx.operation is not None  # set by `prepare` before any handler
+        return nul_refusal(ctx.service, ctx.operation, params)
 
     def _end(self, ctx: RequestContext, outcome: Outcome, unit: RequestTransaction, *, keep: bool) -> None:
         """Commit what the call changed with its audit records, or roll it back (a failed call, or

@@ -224,3 +224,45 @@ def test_row_for_usernames_as_lookup_events_shows_them() -> None:
         assert row["username"] == username
         assert row["error_code"] == "AccessDeniedException"
         assert row["access_key_id"] == principal.access_key_id
+
+
+# What a request may carry into a record that JSON (or orjson) cannot hold as it is, and the text the
+# stored record shows for it instead.
+AWKWARD_VALUES: list[tuple[Any, Any]] = [
+    (2**70, str(2**70)),
+    (-(2**63) - 1, str(-(2**63) - 1)),
+    (2**64 - 1, 2**64 - 1),  # still an orjson integer: kept as a number
+    (float("nan"), None),
+    (float("inf"), None),
+    (b"\x00\xff", "AP8="),
+    (bytearray(b"ab"), "YWI="),
+    ({1: "one", None: "none", 2.5: "x"}, {"1": "one", "null": "none", "2.5": "x"}),
+    ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+    ({"\udcff": [b"k", (1, 2)]}, {"\\udcff": ["aw==", [1, 2]]}),
+    ("NUL \x00 kept", "NUL \x00 kept"),
+    (object, str(object)),
+]
+
+
+def test_row_for_stores_any_value_a_request_carries() -> None:
+    ctx = context("events", "PutTargets", {"Rule": "r", "Targets": [
+        {"Id": "t", "Arn": "arn:aws:sqs:us-east-1:111122223333:q",
+         "EcsParameters": {"TaskDefinitionArn": "arn:t", "TaskCount": 2**70}}]})
+    record = build_record(ctx, event_source="events.amazonaws.com", read_only=False, output=None,
+                          error=ServiceError("ValidationException", "too big"))
+    assert record["requestParameters"]["targets"][0]["ecsParameters"]["taskCount"] == 2**70
+    record["requestParameters"]["document"] = [value for value, _ in AWKWARD_VALUES]
+    stored = orjson.loads(row_for(record)["record"])
+    assert stored["requestParameters"]["targets"][0]["ecsParameters"]["taskCount"] == str(2**70)
+    assert stored["requestParameters"]["document"] == [shown for _, shown in AWKWARD_VALUES]
+    assert stored["requestID"] == ctx.request_id
+    # Made representable in place: listeners handed the record afterwards see what was stored.
+    assert orjson.loads(orjson.dumps(record)) == stored
+
+
+def test_row_for_leaves_plain_records_untouched() -> None:
+    ctx = context("kms", "CreateAlias", {"AliasName": "alias/a", "TargetKeyId": KEY_ARN})
+    record = build_record(ctx, event_source="kms.amazonaws.com", read_only=False, output={}, error=None)
+    before = orjson.dumps(record)
+    assert row_for(record)["record"] == before.decode()
+    assert orjson.dumps(record) == before

@@ -448,3 +448,16 @@ def test_the_writer_makes_the_wal_start_over_now_and_then(
     with database.engine.connect() as connection:  # and it left the WAL started over, nothing lost
         busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
     assert busy == 0 and frames == copied
+
+
+def test_records_orjson_cannot_write_as_they_are_are_stored(database: ObservedDatabase) -> None:
+    """Both row makers (the SQLite raw insert's and `row_for`) store every value a request carries."""
+    writer = AuditWriter(database)
+    record = make_record(7)
+    record["requestParameters"] = {"taskCount": 2**70, "blob": b"\x01", "keys": {3: float("nan")},
+                                   "text": "a\ud800b"}
+    writer.write_blocking(record)
+    (row,) = stored_rows(database)
+    expected = {"taskCount": str(2**70), "blob": "AQ==", "keys": {"3": None}, "text": "a\\ud800b"}
+    assert orjson.loads(row.record)["requestParameters"] == expected
+    assert row.record == row_for(record)["record"]

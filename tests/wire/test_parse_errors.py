@@ -119,6 +119,28 @@ def test_query_malformed(body: bytes) -> None:
     assert error.code == "MalformedQueryString"
 
 
+@pytest.mark.parametrize(
+    ("query", "body", "repeated"),
+    [
+        ("", b"Action=GetCallerIdentity&Version=2011-06-15&Action=GetCallerIdentity", "Action"),
+        ("", b"Action=GetCallerIdentity&Version=2011-06-15&Action=AssumeRole", "Action"),
+        ("Action=GetCallerIdentity", b"Action=GetCallerIdentity&Version=2011-06-15", "Action"),
+        ("Action=AssumeRole&Version=2011-06-15", b"Action=GetCallerIdentity&Version=2011-06-15", "Action"),
+        ("Version=2011-06-15", b"Action=GetCallerIdentity&Version=2011-06-15", "Version"),
+    ],
+)
+def test_query_routing_parameters_given_twice_are_refused(query: str, body: bytes, repeated: str) -> None:
+    error = _error("sts", _request(query=query, headers=_FORM, body=body))
+    assert (error.code, error.status) == ("InvalidQueryParameter", 400)
+    assert error.message == f"The request must give the parameter {repeated} once: it is given more than once."
+
+
+def test_query_other_parameters_given_twice_keep_the_last() -> None:
+    _, params = parse_request(load_service("iam"), _request(
+        headers=_FORM, body=b"Action=ListUsers&Version=2010-05-08&PathPrefix=%2Fa%2F&PathPrefix=%2Fb%2F"))
+    assert params == {"PathPrefix": "/b/"}
+
+
 def test_query_get_parameters_in_query_string_and_flattened_names() -> None:
     model = load_service("iam")
     operation, params = parse_request(

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from strongroom.wire.specs import load_service
 from strongroom.wire.validate import validator_for
+from strongroom.wire.validation.compiler import value_bounds
 from tests.wire.test_validate_property import OPERATIONS, inputs_of, satisfying
 
 WIDEST_DRAWN = 64  # bounds past this are probed with one fixed value at and past the bound
@@ -52,9 +53,15 @@ def _strings(shape: Shape) -> st.SearchStrategy[Any]:
 
 
 def _numbers(shape: Shape) -> st.SearchStrategy[Any]:
-    meta = shape.metadata
+    # The model's bounds, else the range of the shape's type (integer 32-bit, long 64-bit).
+    meta = value_bounds(shape.type_name, shape.metadata)
     edges = [meta[bound] + step for bound in ("min", "max") if bound in meta for step in (-1, 0, 1)]
-    options = [st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.just(math.nan)]
+    options = [
+        st.integers(),
+        st.integers().map(lambda n: n * 2**64),  # well past any 64-bit bound
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.just(math.nan),
+    ]
     if edges:
         options += [st.sampled_from(edges), st.sampled_from(edges).map(float)]
     return st.one_of(*options)

@@ -197,6 +197,43 @@ ONE_ERROR_CASES = [
         "Value 'Colour' at 'parameterFilters.1.member.key' failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: ^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$",
     ),
+    # -- numbers past their type's range: AWS's integer is 32-bit, long 64-bit ----------------
+    (
+        "events",
+        "PutTargets",
+        {"Rule": "r", "Targets": [{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:111122223333:q",
+                                   "EcsParameters": {"TaskDefinitionArn": "arn:t", "TaskCount": 2**70}}]},
+        "Value '1180591620717411303424' at 'targets.1.member.ecsParameters.taskCount' failed to satisfy "
+        "constraint: Member must have value less than or equal to 2147483647",
+    ),
+    (
+        "cloudtrail",
+        "LookupEvents",
+        {"MaxResults": -(2**31) - 1},
+        "Value '-2147483649' at 'maxResults' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1",
+    ),
+    (
+        "ssm",
+        "LabelParameterVersion",
+        {"Name": "/p", "ParameterVersion": 2**63, "Labels": ["l"]},
+        "Value '9223372036854775808' at 'parameterVersion' failed to satisfy constraint: "
+        "Member must have value less than or equal to 9223372036854775807",
+    ),
+    (
+        "secretsmanager",
+        "DeleteSecret",
+        {"SecretId": "s", "RecoveryWindowInDays": -(2**63) - 1},
+        "Value '-9223372036854775809' at 'recoveryWindowInDays' failed to satisfy constraint: "
+        "Member must have value greater than or equal to -9223372036854775808",
+    ),
+    (
+        "sts",
+        "AssumeRole",
+        {"RoleArn": ROLE_ARN, "RoleSessionName": "s1", "DurationSeconds": 2**31},
+        "Value '2147483648' at 'durationSeconds' failed to satisfy constraint: "
+        "Member must have value less than or equal to 43200",
+    ),
     # -- STS (query) -----------------------------------------------------------------------
     (
         "sts",

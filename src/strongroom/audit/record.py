@@ -8,6 +8,7 @@ Request and response values pass through `redact` first, so no secret reaches th
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -197,8 +198,59 @@ def row_for(record: dict[str, Any]) -> dict[str, Any]:
         "username": lookup_username(identity),
         "access_key_id": identity.get("accessKeyId"),
         "error_code": record.get("errorCode"),
-        "record": orjson.dumps(record).decode(),
+        "record": record_text(record),
     }
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """`record` as the JSON text the store keeps. Never fails: a record orjson cannot write as it
+    is (see `representable`) is first made representable, in place, so the record its listeners
+    receive afterwards is the one stored."""
+    try:
+        return orjson.dumps(record).decode()
+    except orjson.JSONEncodeError:
+        for key, value in record.items():
+            record[key] = representable(value)
+        return orjson.dumps(record).decode()
+
+
+# orjson writes integers in [-2**63, 2**64 - 1]; past that a number is kept as its digits.
+_LOWEST_INT, _HIGHEST_INT = -(2**63), 2**64 - 1
+
+
+def representable(value: Any) -> Any:
+    """`value` with everything JSON (or orjson) cannot hold replaced by text that shows it:
+
+    - integers past 64 bits become their decimal digits as a string;
+    - bytes become their base64 text (how the wire carries a blob);
+    - strings with lone surrogates (no UTF-8 form) keep them as `\\udXXX` escapes;
+    - keys that are not strings become their text; tuples and sets become lists; anything else
+      unknown becomes its `str()`.
+    """
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode()
+        return value
+    if isinstance(value, int):
+        return value if _LOWEST_INT <= value <= _HIGHEST_INT else str(value)
+    if isinstance(value, float | datetime):
+        return value  # orjson writes both (NaN and the infinities as null: JSON has no such numbers)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {_key_text(key): representable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [representable(item) for item in value]
+    return representable(str(value))
+
+
+def _key_text(key: Any) -> str:
+    text = representable(key)
+    return text if isinstance(text, str) else orjson.dumps(text).decode()
 
 
 def lookup_username(identity: dict[str, Any]) -> str | None:

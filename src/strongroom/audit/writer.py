@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-import orjson
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
-from strongroom.audit.record import lookup_username, row_for
+from strongroom.audit.record import lookup_username, record_text, row_for
 from strongroom.store import multirow
 from strongroom.store.db import SQLITE_BUSY_TIMEOUT_MS
 from strongroom.store.tables import AuditEvent
@@ -286,7 +285,7 @@ class AuditWriter:
             lookup_username(identity),
             identity.get("accessKeyId"),
             record.get("errorCode"),
-            orjson.dumps(record).decode(),
+            record_text(record),
         )
 
     def _sqlite_time(self, event_time: str) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,8 @@ from strongroom.errors import ServiceError
 from strongroom.wire.specs import protocol_of
 from strongroom.wire.validation.acceptance import Accept, AcceptanceCompiler
 from strongroom.wire.validation.compiler import Checker, ShapeCompiler
-from strongroom.wire.validation.render import ValueRenderer
+from strongroom.wire.validation.nul import NUL_CONSTRAINT, nul_paths
+from strongroom.wire.validation.render import ValueRenderer, lower_camel
 from strongroom.wire.validation.violations import EnoughViolations, Violations
 
 
@@ -46,6 +48,12 @@ class OperationValidator:
                 self.check(params, "", found)
         return found
 
+
+# Members AWS cannot do without that the botocore model (as shipped) leaves optional: AWS answers their
+# absence with its usual `Member must not be null`, before any handler, and so does the validator.
+REQUIRED_BEYOND_MODEL: dict[tuple[str, str], tuple[str, ...]] = {
+    ("kms", "Decrypt"): ("CiphertextBlob",),
+}
 
 _compilers: dict[str, tuple[ShapeCompiler, AcceptanceCompiler]] = {}
 _validators: dict[tuple[str, str], OperationValidator] = {}
@@ -74,9 +82,32 @@ def validator_for(service: ServiceModel, operation: OperationModel) -> Operation
             shape = operation.input_shape
             check = checks.checker(shape) if shape is not None else None
             accepts = acceptance.acceptor(shape) if shape is not None else None
+            extra = REQUIRED_BEYOND_MODEL.get(cache_key)
+            if extra:
+                check, accepts = _requiring(extra, check, accepts)
             validator = OperationValidator(check, _error_code(service), accepts)
             _validators[cache_key] = validator
     return validator
+
+
+def _requiring(names: tuple[str, ...], check: Checker | None, accepts: Accept | None) -> tuple[Checker, Accept]:
+    """`check` and `accepts` that also hold the top-level members `names` required."""
+    segments = tuple((name, lower_camel(name)) for name in names)
+
+    def checked(value: Any, path: str, violations: Violations) -> None:
+        if isinstance(value, Mapping):
+            for name, segment in segments:
+                if value.get(name) is None:
+                    violations.add(segment, None, str, "Member must not be null")
+        if check is not None:
+            check(value, path, violations)
+
+    def accepted(value: Any) -> bool:
+        if value.__class__ is not dict or any(value.get(name) is None for name in names):
+            return False
+        return accepts is None or accepts(value)
+
+    return checked, accepted
 
 
 def validate_input(service: ServiceModel, operation: OperationModel, params: dict[str, Any]) -> None:
@@ -87,3 +118,15 @@ def validate_input(service: ServiceModel, operation: OperationModel, params: dic
     found = validator.violations(params)
     if found.lines:
         raise ServiceError(validator.error_code, found.message(), status=400)
+
+
+def nul_refusal(service: ServiceModel, operation: OperationModel, params: Any) -> ServiceError:
+    """The validation error answering a call whose NUL characters the store cannot hold (see
+    `validation.nul`): one violation per member holding one, the values never echoed."""
+    found = Violations()
+    with contextlib.suppress(EnoughViolations):
+        for path in dict.fromkeys(nul_paths(operation.input_shape, params)):
+            found.add(path, "", None, NUL_CONSTRAINT)
+    if not found.lines:
+        return ServiceError(_error_code(service), "The request holds a null character (U+0000).", status=400)
+    return ServiceError(_error_code(service), found.message(), status=400)

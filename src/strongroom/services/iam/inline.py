@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,13 +37,34 @@ class Owner:
     require: Callable[[Session, str, str], Any]
     owner_id: Callable[[Any], str]
     arn: Callable[[Any], str]
+    # IAM's quota on the aggregate size of one entity's inline policies, whitespace not counted.
+    aggregate_limit: int
 
 
 OWNERS = (
-    Owner("user", "User", require_user, lambda row: row.user_id, user_arn),
-    Owner("group", "Group", require_group, lambda row: row.group_id, group_arn),
-    Owner("role", "Role", require_role, lambda row: row.role_id, role_arn),
+    Owner("user", "User", require_user, lambda row: row.user_id, user_arn, 2048),
+    Owner("group", "Group", require_group, lambda row: row.group_id, group_arn, 5120),
+    Owner("role", "Role", require_role, lambda row: row.role_id, role_arn, 10240),
 )
+_WHITESPACE = re.compile(r"\s")
+
+
+def policy_size(document: str) -> int:
+    """A policy's size as IAM's quotas count it: its characters, whitespace left out."""
+    return len(_WHITESPACE.sub("", document))
+
+
+def _check_aggregate(session: Session, owner: Owner, holder: Any, policy_name: str, document: str) -> None:
+    """LimitExceeded when `document`, put as `policy_name`, takes the holder's inline policies past the quota."""
+    others = session.scalars(
+        select(IamInlinePolicy.document).where(
+            IamInlinePolicy.owner_id == owner.owner_id(holder), IamInlinePolicy.policy_name != policy_name
+        )
+    )
+    if policy_size(document) + sum(map(policy_size, others)) > owner.aggregate_limit:
+        name = getattr(holder, f"{owner.kind}_name")
+        limit = owner.aggregate_limit
+        raise errors.limit_exceeded(f"Maximum policy size of {limit} bytes exceeded for {owner.kind} {name}")
 
 
 def new_revision() -> int:
@@ -77,6 +99,7 @@ def _register(owner: Owner) -> None:
         document = checked_identity_policy(params["PolicyDocument"])
         with transaction(ctx) as session:
             holder, row = find(session, ctx, params)
+            _check_aggregate(session, owner, holder, params["PolicyName"], document)
             if row is None:
                 session.add(
                     IamInlinePolicy(

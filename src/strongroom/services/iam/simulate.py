@@ -83,7 +83,8 @@ def _stored_policies(session: Session, owners: Sequence[tuple[str, str]], exclud
 
 def _principal_simulation(session: Session, account_id: str, params: dict[str, Any]) -> Simulation:
     source = params["PolicySourceArn"]
-    excluded = set(params.get("PolicyExclusionList") or [])
+    # Each exclusion is a PolicyIdentifier structure; the managed policies it names are left out.
+    excluded = {item["PolicyArn"] for item in params.get("PolicyExclusionList") or () if item.get("PolicyArn")}
     for kind in ("user", "group", "role"):
         parsed = parse_entity_arn(source, kind)
         if parsed is not None:

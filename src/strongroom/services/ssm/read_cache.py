@@ -101,7 +101,8 @@ def find_version(connection: Connection, ctx: RequestContext, reference: Referen
                 "and try again.",
             )
         number = labelled
-    row = connection.execute(_VERSION, {**scope, "version": number}).first()
+    # Versions are 1 up to the latest: any other names none (and a 64-bit one would not fit PostgreSQL's column).
+    row = connection.execute(_VERSION, {**scope, "version": number}).first() if 0 < number <= latest else None
     if row is None:
         raise version_not_found(str(number), reference.asked)
     return StoredVersion.at(reference.account_id, ctx.region, reference.key, row)

@@ -42,6 +42,10 @@ def version_not_found(selector: str, display_name: str) -> ServiceError:
 
 
 def version_row(session: Session, parameter: SsmParameter, version: int) -> SsmParameterVersion | None:
+    # Versions are 1 up to the latest: any other number names none (and a 64-bit one would not even fit
+    # the column PostgreSQL compares it with).
+    if not 0 < version <= parameter.version:
+        return None
     return session.get(SsmParameterVersion, (parameter.account_id, parameter.region, parameter.name, version))
 
 

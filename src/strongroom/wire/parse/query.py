@@ -100,17 +100,35 @@ class QueryParser:
         return plan
 
 
+# The parameters that pick the operation: given twice (twice in one place, or in both the URL and the
+# body), the request is refused rather than one of them silently chosen.
+_ROUTING_PARAMS = ("Action", "Version")
+
+
 def _request_params(request: HttpRequest) -> dict[str, str]:
-    """Query-string parameters, then form-body ones (which win); the last of a repeated name wins."""
+    """Query-string parameters, then form-body ones (which win); the last of another repeated name wins."""
     try:
-        params = dict(parse_qsl(request.query_string, keep_blank_values=True, errors="strict"))
+        pairs = parse_qsl(request.query_string, keep_blank_values=True, errors="strict")
         content_type = request.headers.get("content-type", _FORM)
         if request.body and content_type.startswith(_FORM):
             body = request.body.decode("utf-8")
-            params.update(parse_qsl(body, keep_blank_values=True, errors="strict"))
+            pairs += parse_qsl(body, keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise _malformed() from None
+    params = dict(pairs)
+    if len(params) < len(pairs):
+        names = [name for name, _ in pairs]
+        for name in _ROUTING_PARAMS:
+            if names.count(name) > 1:
+                raise _repeated(name)
     return params
+
+
+def _repeated(name: str) -> ServiceError:
+    return ServiceError(
+        "InvalidQueryParameter", f"The request must give the parameter {name} once: it is given more than once.",
+        status=400,
+    )
 
 
 def _tree(params: dict[str, str]) -> Node:

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from strongroom.wire.validation.compiler import ShapeCompiler
+from strongroom.wire.validation.compiler import ShapeCompiler, value_bounds
 from strongroom.wire.validation.java_regex import java_pattern
 
 Accept = Callable[[Any], bool]
@@ -54,9 +54,10 @@ def _blob(meta: Mapping[str, Any]) -> Accept:
     return accept
 
 
-def _number(meta: Mapping[str, Any]) -> Accept:
-    low: float | None = meta.get("min")
-    high: float | None = meta.get("max")
+def _number(kind: str, meta: Mapping[str, Any]) -> Accept:
+    bounds = value_bounds(kind, meta)
+    low: float | None = bounds.get("min")
+    high: float | None = bounds.get("max")
 
     def accept(value: Any) -> bool:
         kind = value.__class__
@@ -96,7 +97,7 @@ class AcceptanceCompiler:
         if kind == "blob":
             return _blob(shape.metadata)
         if kind in _NUMBER_TYPES:
-            return _number(shape.metadata)
+            return _number(kind, shape.metadata)
         if kind == "list":
             return self._list(shape)
         if kind == "map":

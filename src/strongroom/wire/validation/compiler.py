@@ -35,6 +35,21 @@ Render = Callable[[Any], str] | None  # None: the value is sensitive and is neve
 _BLOB_TYPES = (bytes, bytearray, memoryview, str)
 _NUMBER_TYPES = {"integer", "long", "float", "double"}
 
+# The range of AWS's (Java) integer and long: a value beyond it could never reach a handler there.
+# A bound the model leaves out is this one, so no number past 64 bits is ever stored or recorded.
+IMPLICIT_RANGES: dict[str, tuple[int, int]] = {
+    "integer": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+}
+
+
+def value_bounds(kind: str, meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The `min`/`max` a number of shape type `kind` is held to: the model's, else the type's range."""
+    implicit = IMPLICIT_RANGES.get(kind)
+    if implicit is None:
+        return meta
+    return {"min": meta.get("min", implicit[0]), "max": meta.get("max", implicit[1])}
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -126,7 +141,7 @@ class ShapeCompiler:
         if kind == "map":
             return Mapping, _length_rules(meta, len)
         if kind in _NUMBER_TYPES:
-            return (int, float), _range_rules(meta, floating=kind in ("float", "double"))
+            return (int, float), _range_rules(value_bounds(kind, meta), floating=kind in ("float", "double"))
         return object, []
 
     @staticmethod
