@@ -203,7 +203,8 @@ def test_developer_mode_takes_unsigned_calls_and_still_records_them(tmp_path: Pa
     server = DevServer(tmp_path)
     try:
         status, body = server.post("/_strongroom/clock")
-        assert (status, body["error"]) == (400, "BadRequest")  # an empty body says no move; but it was let through unsigned
+        # An empty body says no move; but it was let through unsigned.
+        assert (status, body["error"]) == (400, "BadRequest")
         request = server.send("strongroom", json.dumps({"advance_seconds": DAY}).encode(),
                               path="/_strongroom/clock", sign=False)
         assert request.status == 200, request.body
