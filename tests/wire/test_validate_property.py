@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strongroom.wire.specs import load_service
-from strongroom.wire.validate import validate_input
+from strongroom.wire.validate import REQUIRED_BEYOND_MODEL, validate_input
 from strongroom.wire.validation.java_regex import translate
 
 # A few characters of each Unicode category, enough to exercise \p{..} with valid text.
@@ -102,7 +102,13 @@ def satisfying(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
 @cache
 def inputs_of(service_name: str, operation_name: str) -> st.SearchStrategy[Any]:
     shape = load_service(service_name).operation_model(operation_name).input_shape
-    return satisfying(shape)
+    inputs = satisfying(shape)
+    # What AWS requires beyond the model as shipped (see REQUIRED_BEYOND_MODEL) is always given.
+    extra = REQUIRED_BEYOND_MODEL.get((service_name, operation_name), ())
+    if not extra:
+        return inputs
+    given = st.fixed_dictionaries({name: satisfying(shape.members[name], 1) for name in extra})
+    return st.tuples(inputs, given).map(lambda drawn: {**drawn[0], **drawn[1]})
 
 
 OPERATIONS = [
