@@ -30,11 +30,11 @@ dev: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # The unit tests only: no test that starts a server (the `live` marker). `make test` runs everything.
 test-fast: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n 2 -m "not live" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not live" $(PYTEST_ARGS)
 
 # A long fuzz run over every operation of the served models, against a server on SQLite and one on
 # PostgreSQL (`make test` runs a modest one). E.g. make fuzz FUZZ_ARGS="--fuzz-size 200 --fuzz-seed 7"

@@ -12,21 +12,13 @@ import pytest
 
 from tests.fuzz.harness import cases, run
 from tests.live.conftest import Server
-from tests.live.helpers import BOTH_DATABASES
+from tests.live.helpers import BOTH_DATABASES, own_server
 
 
 @pytest.fixture(scope="module", params=BOTH_DATABASES)
 def fuzzed_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server of this module's own (its store is read behind its back), on SQLite or PostgreSQL."""
-    databases = request.getfixturevalue("postgres_databases") if request.param == "postgres" else None
-    database_url = databases.create() if databases is not None else None
-    server = Server(tmp_path_factory.mktemp("fuzz") / "data", database_url)
-    try:
-        yield server
-    finally:
-        server.stop()
-        if databases is not None and database_url is not None:
-            databases.drop(database_url)
+    yield from own_server(request, tmp_path_factory.mktemp("fuzz"))
 
 
 def test_cases_are_the_same_for_the_same_seed(fuzz_seed: int) -> None:

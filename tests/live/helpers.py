@@ -1,12 +1,13 @@
 """Helpers shared by the live tests: unique names, the error a refused call answers, audit records,
-waiting for what the server records, and a two-worker server of a test module's own."""
+waiting for what the server records, and servers of a test's own on either database."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -86,19 +87,24 @@ def stored_rows(server: Server, statement: str, **values: Any) -> list[Any]:
 BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def two_worker_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                      label: str) -> Iterator[Server]:
-    """A server with two workers on `request.param`'s database (see BOTH_DATABASES), stopped after use.
-
-    A database of its own: its data dir's root key is not the session server's."""
+def own_server(request: pytest.FixtureRequest, directory: Path, *, workers: int = 1,
+               options: Sequence[str] = ()) -> Iterator[Server]:
+    """A server in `directory` on `request.param`'s database (see BOTH_DATABASES), with a database of
+    its own (its data dir's root key is not the session server's), stopped after use."""
     from .conftest import Server
 
     databases = request.getfixturevalue("postgres_databases") if request.param == "postgres" else None
     database_url = databases.create() if databases is not None else None
-    server = Server(tmp_path_factory.mktemp(label) / "data", database_url, workers=2)
+    server = Server(directory / "data", database_url, workers=workers, options=options)
     try:
         yield server
     finally:
         server.stop()
         if databases is not None and database_url is not None:
             databases.drop(database_url)
+
+
+def two_worker_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                      label: str) -> Iterator[Server]:
+    """A server with two workers on `request.param`'s database (see `own_server`), stopped after use."""
+    yield from own_server(request, tmp_path_factory.mktemp(label), workers=2)

@@ -18,7 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .conftest import Server
-from .helpers import BOTH_DATABASES, unique, wait_for
+from .helpers import BOTH_DATABASES, own_server, unique, wait_for
 from .test_devmode_pipeline import DevServer
 
 DAY = 86400
@@ -26,27 +26,15 @@ ADMIN_ALL = json.dumps({"Version": "2012-10-17",
                         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 
 
-def start(request: pytest.FixtureRequest, tmp_path: Path, workers: int = 1) -> Iterator[Server]:
-    databases = request.getfixturevalue("postgres_databases") if request.param == "postgres" else None
-    database_url = databases.create() if databases is not None else None
-    server = Server(tmp_path / "data", database_url, workers=workers, options=["--enable-reset"])
-    try:
-        yield server
-    finally:
-        server.stop()
-        if databases is not None and database_url is not None:
-            databases.drop(database_url)
-
-
 @pytest.fixture(params=BOTH_DATABASES)
 def guarded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     """A server started with --enable-clock-control and --enable-reset on an ordinary data dir."""
-    yield from start(request, tmp_path)
+    yield from own_server(request, tmp_path, options=["--enable-reset"])
 
 
 @pytest.fixture(params=BOTH_DATABASES)
 def guarded_two_workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    yield from start(request, tmp_path, workers=2)
+    yield from own_server(request, tmp_path, workers=2, options=["--enable-reset"])
 
 
 def operator_events(server: Server) -> list[dict[str, Any]]:
