@@ -27,13 +27,12 @@ from strongroom.context import RequestContext
 from strongroom.errors import InternalFailure, NotImplementedOperation, ServiceError
 from strongroom.runtime import Runtime
 from strongroom.services.base import Operation, Service
-from strongroom.store.request_transaction import RequestTransaction, is_busy, watch_conflicts
+from strongroom.store.request_transaction import RequestTransaction, is_busy, is_nul_refusal, watch_conflicts
 from strongroom.wire.http import HttpRequest, HttpResponse
 from strongroom.wire.parse import parse_request
 from strongroom.wire.serialize import serialize_error, serialize_response
 from strongroom.wire.specs import load_service, protocol_of
 from strongroom.wire.validate import nul_refusal, validate_input
-from strongroom.wire.validation.nul import refused_nul
 
 log = logging.getLogger("strongroom.request")
 
@@ -231,7 +230,7 @@ class RequestPipeline:
                 if is_busy(exc):
                     log.warning("request %s waited too long for the store's write lock", ctx.request_id)
                     error = _throttled()
-                elif refused_nul(exc) and not unit.conflicted:
+                elif is_nul_refusal(exc) and not unit.conflicted:
                     error = self._nul_refusal(ctx, params)
                 elif not unit.conflicted:
                     log.exception("request %s failed", ctx.request_id)
@@ -244,7 +243,7 @@ class RequestPipeline:
             except Exception as exc:
                 if unit.conflicted:
                     continue
-                if refused_nul(exc):
+                if is_nul_refusal(exc):
                     outcome.output, outcome.error = None, self._nul_refusal(ctx, params)
                 else:
                     log.exception("request %s could not be committed", ctx.request_id)

@@ -34,6 +34,8 @@ from strongroom.store.db import SERIALIZABLE, Database, begin_sqlite
 _POSTGRES_CONFLICTS = frozenset({"40001", "40P01"})
 _SQLITE_BUSY_SNAPSHOT = 517
 _SQLITE_BUSY = 5
+# What psycopg says of a NUL in a text parameter.
+_POSTGRES_NUL_TEXT = "cannot contain NUL (0x00) bytes"
 
 # Where a connection in use by a request transaction names it (see `_note_conflict`).
 _OWNER = "strongroom.request_transaction"
@@ -58,6 +60,12 @@ def is_conflict(error: BaseException) -> bool:
         elif getattr(cause, "sqlstate", None) in _POSTGRES_CONFLICTS:
             return True
     return False
+
+
+def is_nul_refusal(error: BaseException) -> bool:
+    """Whether `error` says PostgreSQL refused a NUL character in text (psycopg's DataError has no code
+    of its own for it): bad input, not a failure of the store."""
+    return any(_POSTGRES_NUL_TEXT in str(cause) for cause in _causes(error))
 
 
 def is_busy(error: BaseException) -> bool:

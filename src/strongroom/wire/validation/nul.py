@@ -1,8 +1,9 @@
 """Strings holding the NUL character (U+0000), which AWS accepts and PostgreSQL's text cannot hold.
 
 On SQLite such a string is stored as it came. On PostgreSQL the statement that would store it (or look
-it up) fails; the pipeline then answers the call with a validation error naming each member holding a
-NUL (`validate.nul_refusal`), never a 500. The value itself is never echoed.
+it up) fails (`store.request_transaction.is_nul_refusal`); the pipeline then answers the call with a
+validation error naming each member holding a NUL (`validate.nul_refusal`), never a 500. The value
+itself is never echoed.
 """
 
 from __future__ import annotations
@@ -15,23 +16,6 @@ from botocore.model import Shape
 from strongroom.wire.validation.render import lower_camel
 
 NUL_CONSTRAINT = "Member must not contain the null character (U+0000)"
-# What psycopg says of a NUL in a text parameter (its DataError has no code of its own to test).
-_POSTGRES_TEXT = "cannot contain NUL (0x00) bytes"
-
-
-def refused_nul(error: BaseException) -> bool:
-    """Whether `error` (or an error it was raised from) is PostgreSQL refusing a NUL in text."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if _POSTGRES_TEXT in str(current):
-            return True
-        pending += [current.__cause__, current.__context__, getattr(current, "orig", None)]
-    return False
 
 
 def nul_paths(shape: Shape | None, value: Any, path: str = "") -> Iterator[str]:
