@@ -109,42 +109,49 @@ class Responder(Protocol):
 async def answer_asgi(responder: Responder, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer an ASGI http request with `responder.respond`, once its body is read within its service's
     size limit (its deadline is the connection's, `strongroom.connections`)."""
-    head = HttpRequest(
-        method=scope["method"],
-        path=scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0],
-        query_string=scope.get("query_string", b"").decode("latin-1"),
-        headers=Headers.from_latin1(scope["headers"]),
-    )
-    declared = head.headers.lowered.get("content-length")
-    if declared is not None and declared.isdigit():
-        refusal = responder.refuse_body(head, int(declared))
+    headers = Headers.from_latin1(scope["headers"])
+    declared = headers.lowered.get("content-length")
+    # A body no larger than every service's limit needs no look at which service it is for.
+    if declared is not None and declared.isdigit() and int(declared) > SMALLEST_BODY_LIMIT:
+        refusal = responder.refuse_body(_request(scope, headers), int(declared))
         if refusal is not None:  # before reading: no 100 Continue, none of the body kept
             await _send(send, refusal)
             return
-    body = await _read_body(receive, responder, head)
-    if body is None:  # the client went away
+    message = await receive()
+    if message["type"] == "http.disconnect":
         return
-    if isinstance(body, HttpResponse):
-        await _send(send, body)
-        return
+    body: bytes = message.get("body", b"")
+    if message.get("more_body", False) or len(body) > SMALLEST_BODY_LIMIT:
+        whole = await _read_rest(receive, responder, _request(scope, headers), message)
+        if whole is None:  # the client went away
+            return
+        if isinstance(whole, HttpResponse):
+            await _send(send, whole)
+            return
+        body = whole
     # When the server read it (see `HttpRequest.received`), or now: both after its client sent it.
-    received = scope.get(RECEIVED) or time.monotonic()
-    request = HttpRequest(head.method, head.path, head.query_string, head.headers, body, received)
+    request = _request(scope, headers, body, scope.get(RECEIVED) or time.monotonic())
     client = scope.get("client")
     await _send(send, await responder.respond(request, client[0] if client else ""))
 
 
-async def _read_body(receive: Receive, responder: Responder, head: HttpRequest) -> bytes | HttpResponse | None:
-    """The whole body; the refusal once it grows past its limit; None if the client disconnected."""
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        return None
+def _request(scope: Scope, headers: Headers, body: bytes = b"", received: float = 0.0) -> HttpRequest:
+    """The request the scope describes (without its body, when only its head is read)."""
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path is not None else scope["path"]
+    return HttpRequest(scope["method"], path.split("?", 1)[0], scope.get("query_string", b"").decode("latin-1"),
+                       headers, body, received)
+
+
+async def _read_rest(
+    receive: Receive, responder: Responder, head: HttpRequest, message: Message
+) -> bytes | HttpResponse | None:
+    """The whole body, of which `message` brought the first part; the refusal once it grows past its limit;
+    None if the client disconnected."""
     body: bytes = message.get("body", b"")
     refusal = responder.refuse_body(head, len(body))  # a body sent without Content-Length
     if refusal is not None:
         return refusal
-    if not message.get("more_body", False):
-        return body
     chunks = [body]
     size = len(body)
     while message.get("more_body", False):
@@ -163,9 +170,9 @@ async def _read_body(receive: Receive, responder: Responder, head: HttpRequest) 
 
 
 async def _send(send: Send, response: HttpResponse) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if response.header("content-length") is None:
-        headers.append((b"content-length", str(len(response.body)).encode()))
+    # Responses never carry their own Content-Length: it is always the body's.
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
+    headers.append((b"content-length", b"%d" % len(response.body)))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 

@@ -26,9 +26,17 @@ class Headers(Mapping[str, str]):
         """Headers from raw (name, value) byte pairs as an ASGI scope carries them, decoded as latin-1."""
         # One loop instead of a decoding generator feeding __init__: this runs on every request.
         store: dict[str, str] = {}
+        names = _HEADER_NAMES
         for raw_name, raw_value in items:
-            key = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
+            key = names.get(raw_name)
+            if key is None:
+                key = raw_name.decode("latin-1").lower()
+                if len(names) < _HEADER_NAMES_KEPT:
+                    names[raw_name] = key
+            try:  # ASCII decodes to the same text by CPython's quickest codec path; values nearly always are
+                value = raw_value.decode("ascii")
+            except UnicodeDecodeError:
+                value = raw_value.decode("latin-1")
             store[key] = f"{store[key]},{value}" if key in store else value
         headers = cls.__new__(cls)
         headers._store = store
@@ -64,6 +72,11 @@ class Headers(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"Headers({self._store!r})"
 
+
+# Header names as decoded before: the same few dozen names arrive on every request. Bounded, so that
+# clients sending ever new names cannot grow it; names past the bound are decoded each time.
+_HEADER_NAMES: dict[bytes, str] = {}
+_HEADER_NAMES_KEPT = 512
 
 _NO_HEADERS = Headers()
 _BODY_SHA256 = "_body_sha256"
