@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from strongroom.audit.record import TIME_FORMAT, format_time, random_uuid
+from strongroom.audit.record import TIME_FORMAT, event_id, format_time, random_uuid
 
 
 def test_random_uuid_is_a_version_4_uuid_string() -> None:
@@ -16,6 +17,24 @@ def test_random_uuid_is_a_version_4_uuid_string() -> None:
         parsed = uuid.UUID(text)
         assert str(parsed) == text
         assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+
+
+def test_event_ids_are_version_7_uuids_that_sort_in_the_order_they_were_made() -> None:
+    before_ms = time.time_ns() // 1_000_000
+    made = []
+    for _ in range(5):
+        made += [event_id() for _ in range(200)]
+        time.sleep(0.002)
+    after_ms = time.time_ns() // 1_000_000
+    assert len(set(made)) == len(made)
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert before_ms <= parsed.int >> 80 <= after_ms  # the first 48 bits: Unix time in milliseconds
+    # Ids of different milliseconds sort by time (the random bits order those of the same one).
+    stamps = [text[:13] for text in made]
+    assert stamps == sorted(stamps) and len(set(stamps)) >= 5
 
 
 def test_format_time_matches_strftime_for_utc_other_zones_and_naive_times() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from strongroom.audit.record import EVENT_VERSION, format_time, random_uuid, user_identity
+from strongroom.audit.record import EVENT_VERSION, event_id, format_time, random_uuid, user_identity
 from strongroom.audit.writer import write_within
 from strongroom.auth.principal import Principal
 
@@ -55,7 +55,7 @@ class OperatorCall:
             "requestParameters": request,
             "responseElements": response,
             "requestID": self.request_id or random_uuid(),
-            "eventID": random_uuid(),
+            "eventID": event_id(),
             "readOnly": False,
             "eventType": "AwsApiCall",
             "managementEvent": True,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.audit.record import random_uuid
+from strongroom.audit.record import event_id, random_uuid
 
 
 def records_for(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -28,4 +28,4 @@ def records_for(record: dict[str, Any]) -> list[dict[str, Any]]:
         return [record]
     shared = random_uuid()
     record["sharedEventID"] = shared
-    return [record, *({**record, "eventID": random_uuid(), "recipientAccountId": owner} for owner in owners)]
+    return [record, *({**record, "eventID": event_id(), "recipientAccountId": owner} for owner in owners)]

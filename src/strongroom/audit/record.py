@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,7 +67,7 @@ def build_record(
             None if read_only or error is not None else redact(operation.output_shape, output, extra_sensitive=extra)
         )
     record["requestID"] = ctx.request_id
-    record["eventID"] = random_uuid()
+    record["eventID"] = event_id()
     record["readOnly"] = read_only
     if ctx.resources:
         record["resources"] = [dict(resource) for resource in ctx.resources]
@@ -173,6 +174,16 @@ def random_uuid() -> str:
 
 
 _UUID_BATCH = 64
+
+
+def event_id() -> str:
+    """A new event's id: a version 7 UUID (RFC 9562), the Unix time in milliseconds followed by the
+    random bits of a `random_uuid`. Ids made later sort later, so the store's unique index on them
+    grows at its end, as the events table does, instead of taking a write to a random page of the
+    index for every record (which doubled what a batch of records wrote to SQLite's WAL). The time
+    it shows is the record's own eventTime, give or take the clock."""
+    stamp = f"{time.time_ns() // 1_000_000:012x}"
+    return f"{stamp[:8]}-{stamp[8:]}-7{random_uuid()[15:]}"
 # "--------…- " per UUID; the 32 digits of a UUID's hex go around the dashes at 8, 13, 18 and 23.
 _UUID_BLANKS = b"".join([b"-" * 36 + b" "] * _UUID_BATCH)
 _DIGIT_PLACES = [(digit, digit + sum(digit >= start for start in (8, 12, 16, 20))) for digit in range(32)]

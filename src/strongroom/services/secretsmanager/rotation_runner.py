@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, update
 
-from strongroom.audit.record import format_time
+from strongroom.audit.record import event_id, format_time, random_uuid
 from strongroom.auth.principal import Principal, root_arn
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
@@ -59,7 +58,7 @@ def service_context(runtime: Runtime, account_id: str, region: str) -> RequestCo
     """Secrets Manager acting for the secret's account (the built-in rotator's identity)."""
     moment = runtime.clock.now()
     return RequestContext(
-        request_id=str(uuid.uuid4()), request=HttpRequest("POST", "/"), clock=runtime.clock, received_at=moment,
+        request_id=random_uuid(), request=HttpRequest("POST", "/"), clock=runtime.clock, received_at=moment,
         source_ip=SERVICE_HOST, user_agent=SERVICE_HOST, service=service.model, region=region, runtime=runtime,
         principal=Principal(account_id=account_id, arn=root_arn(account_id), user_id=account_id, type="Root",
                             access_key_id=""),
@@ -113,8 +112,8 @@ def _audit(runtime: Runtime, secret: SmSecret, event_name: str, detail: dict[str
         "requestParameters": None,
         "responseElements": None,
         "additionalEventData": {"SecretId": secret.arn, **detail},
-        "requestID": str(uuid.uuid4()),
-        "eventID": str(uuid.uuid4()),
+        "requestID": random_uuid(),
+        "eventID": event_id(),
         "readOnly": False,
         "resources": [{"accountId": secret.account_id, "type": "AWS::SecretsManager::Secret", "ARN": secret.arn}],
         "eventType": "AwsServiceEvent",
