@@ -239,7 +239,11 @@ class RequestPipeline:
                     unit.close()
                     continue
                 outcome.output, outcome.error = output, error
-                self._end(ctx, outcome, unit, keep=error is None or error.keeps_changes)
+                keep = error is None or error.keeps_changes
+                if unit.begun:
+                    self._end(ctx, outcome, unit, keep=keep)
+                elif keep:  # the store was not touched: nothing to commit, its actions are due now
+                    outcome.after_commit = unit.take_actions()
             except Exception as exc:
                 if unit.conflicted:
                     continue
