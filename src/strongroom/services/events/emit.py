@@ -50,7 +50,13 @@ def on_api_call(runtime: Runtime, record: dict[str, Any]) -> None:
     if not account_id or not region:
         return
     try:
-        if rule_cache.known(account_id, region, DEFAULT_BUS) is False:
+        known = rule_cache.known(account_id, region, DEFAULT_BUS)
+        if known is None:
+            # Looked up in a read of its own: most buses have no rules, and finding that out must not
+            # take the store's write lock (which routing an event does).
+            with runtime.database.session() as session:
+                known = rule_cache.has_rules(account_id, region, DEFAULT_BUS, lambda: session)
+        if not known:
             return
         source = "aws." + str(record.get("eventSource", "")).split(".", 1)[0]
         when = datetime.fromisoformat(str(record["eventTime"]))
