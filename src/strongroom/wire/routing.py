@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 from botocore.model import ServiceModel
 
 from strongroom.wire.http import HttpRequest
-from strongroom.wire.specs import protocol_of
+from strongroom.wire.specs import protocol_of, target_prefixes
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -26,8 +26,7 @@ class ServiceRouter:
         self._by_signing_name: dict[str, list[ServiceModel]] = {}
         self._query_by_version: dict[str, ServiceModel] = {}
         for model in services:
-            prefix = model.metadata.get("targetPrefix")
-            if prefix:
+            for prefix in target_prefixes(model):
                 self._by_target[prefix] = model
             self._by_signing_name.setdefault(model.signing_name, []).append(model)
             if protocol_of(model) == "query":

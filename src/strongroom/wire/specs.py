@@ -29,3 +29,15 @@ def protocol_of(service: ServiceModel) -> str:
 
 def operation(service: ServiceModel, name: str) -> OperationModel:
     return service.operation_model(name)
+
+
+def target_prefixes(service: ServiceModel) -> tuple[str, ...]:
+    """The X-Amz-Target prefixes AWS accepts for a json-protocol service: the model's `targetPrefix`, and
+    the name of its Smithy service shape alone, which the Smithy-built SDKs (JavaScript v3, Go v2, ...)
+    send. They differ where the model's prefix is the whole shape id: CloudTrail's
+    `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`, sent by those SDKs as `CloudTrail_20131101`."""
+    prefix = service.metadata.get("targetPrefix")
+    if not prefix:
+        return ()
+    short = prefix.rpartition(".")[2]
+    return (prefix,) if short == prefix else (prefix, short)

@@ -19,7 +19,7 @@ from strongroom.wire.parse.json import JsonConverter, JsonReader, decode_json_ob
 from strongroom.wire.parse.query import QueryParser
 from strongroom.wire.parse.rest import bind, build_routes, find_route
 from strongroom.wire.parse.xml import XmlReader, parse_xml_document
-from strongroom.wire.specs import protocol_of
+from strongroom.wire.specs import protocol_of, target_prefixes
 
 __all__ = ["parse_request"]
 
@@ -34,11 +34,11 @@ class JsonRpcParser:
     """The json protocol (1.0 and 1.1): `X-Amz-Target: <prefix>.<Operation>` and a JSON body."""
 
     def __init__(self, service: ServiceModel) -> None:
-        prefix = service.metadata.get("targetPrefix", "")
         self._targets: dict[str, OperationModel] = {}
         for name in service.operation_names:
             operation = service.operation_model(name)
-            self._targets[f"{prefix}.{operation.wire_name}"] = operation
+            for prefix in target_prefixes(service) or ("",):
+                self._targets[f"{prefix}.{operation.wire_name}"] = operation
         self._reader = JsonReader()
         # Target -> its operation and input converter, filled on first use (bounded by the targets above).
         self._plans: dict[str, tuple[OperationModel, JsonConverter | None]] = {}
