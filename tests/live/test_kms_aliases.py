@@ -60,6 +60,15 @@ def test_alias_naming_rules(kms):
     with pytest.raises(ClientError) as excinfo:
         kms.create_alias(AliasName="alias/bad name", TargetKeyId=key_id)
     assert error_of(excinfo)[0] == "ValidationException"
+    # ":" passes the model's pattern, but AWS refuses it (recorded: "alias/Service:Test contains invalid
+    # characters for an alias", 400), on every alias operation; nothing is created.
+    for call in (lambda: kms.create_alias(AliasName="alias/my:alias", TargetKeyId=key_id),
+                 lambda: kms.update_alias(AliasName="alias/my:alias", TargetKeyId=key_id),
+                 lambda: kms.delete_alias(AliasName="alias/my:alias")):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error_of(excinfo) == ("ValidationException", "alias/my:alias contains invalid characters for an alias")
+    assert "alias/my:alias" not in {alias["AliasName"] for alias in kms.list_aliases(KeyId=key_id)["Aliases"]}
     with pytest.raises(ClientError) as excinfo:
         kms.create_alias(AliasName=unique("x"), TargetKeyId="alias/some-alias")
     assert error_of(excinfo) == ("NotFoundException", "Invalid keyId 'alias/some-alias'")

@@ -6,6 +6,7 @@ AWS's own and cannot be created, changed or deleted by customers.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,6 +24,8 @@ from strongroom.services.kms.tables import KmsAlias, KmsKey
 ALIAS_PREFIX = "alias/"
 RESERVED_PREFIX = "alias/aws/"
 MAX_ALIASES_PER_KEY = 50
+# What an alias name may hold (AWS's documented set: letters, digits, "/", "_" and "-").
+_ALIAS_CHARACTERS = re.compile(r"alias/[A-Za-z0-9/_-]+")
 
 
 def _check_name(name: str) -> None:
@@ -32,6 +35,9 @@ def _check_name(name: str) -> None:
             'Alias must start with the prefix "alias/". Please see '
             "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
         )
+    if not _ALIAS_CHARACTERS.fullmatch(name):
+        # The model's pattern admits ":", which AWS refuses in an alias name.
+        raise ServiceError("ValidationException", f"{name} contains invalid characters for an alias")
     if name.startswith(RESERVED_PREFIX):
         raise ServiceError("InvalidAliasNameException",
                            f"{name} must not begin with {RESERVED_PREFIX}")
