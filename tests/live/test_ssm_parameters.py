@@ -73,6 +73,19 @@ def test_overwrite_adds_versions_and_selectors_read_them(ssm):
     )
 
 
+def test_an_empty_value_is_refused_and_not_echoed(ssm):
+    name = f"/empty/{uuid.uuid4().hex}"
+    for kind in ("String", "SecureString"):
+        with pytest.raises(ClientError) as raised:
+            ssm.put_parameter(Name=name, Value="", Type=kind)
+        # AWS's text, the sensitive value left out of it.
+        assert error_of(raised) == ("ValidationException", "1 validation error detected: Value at 'value' failed to "
+                                    "satisfy constraint: Member must have length greater than or equal to 1")
+    with pytest.raises(ClientError) as raised:
+        ssm.get_parameter(Name=name)
+    assert error_of(raised)[0] == "ParameterNotFound"
+
+
 def test_a_missing_parameter_is_not_found(ssm):
     with pytest.raises(ClientError) as raised:
         ssm.get_parameter(Name=unique())

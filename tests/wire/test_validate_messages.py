@@ -171,6 +171,13 @@ ONE_ERROR_CASES = [
         "Value at 'value' failed to satisfy constraint: Member must not be null",
     ),
     (
+        # Beyond the model (AWS's recorded answer): an empty value, which is sensitive and not shown.
+        "ssm",
+        "PutParameter",
+        {"Name": "/app/db", "Value": ""},
+        "Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    ),
+    (
         "ssm",
         "PutParameter",
         {"Name": "/app/db", "Value": "v", "Type": "Secure"},
@@ -323,7 +330,7 @@ def test_iam_reports_validation_error_code(operation: str, params: dict[str, Any
         ("iam", "TagUser", {"UserName": "u", "Tags": [{"Key": "Größe", "Value": "値 1\u00a0:/=+-@"}]}),
         ("iam", "CreateRole", {"RoleName": "r", "AssumeRolePolicyDocument": "{}", "Description": "café"}),
         ("ssm", "PutParameter", {"Name": "/a", "Value": "v", "Tags": [{"Key": "", "Value": ""}][:0]}),
-        ("ssm", "PutParameter", {"Name": "/a", "Value": "", "Tags": [{"Key": "κλειδί", "Value": "٣"}]}),
+        ("ssm", "PutParameter", {"Name": "/a", "Value": "v", "Tags": [{"Key": "κλειδί", "Value": "٣"}]}),
         ("kms", "Encrypt", {"KeyId": KEY_ARN, "Plaintext": b"x" * 4096, "GrantTokens": []}),
         ("kms", "CreateKey", {"Tags": [{"TagKey": "k" * 128, "TagValue": ""}], "KeyUsage": "SIGN_VERIFY"}),
         ("sts", "AssumeRole", {"RoleArn": ROLE_ARN, "RoleSessionName": "s1", "DurationSeconds": 900}),

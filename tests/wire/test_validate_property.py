@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strongroom.wire.specs import load_service
-from strongroom.wire.validate import REQUIRED_BEYOND_MODEL, validate_input
+from strongroom.wire.validate import LEAST_LENGTH_BEYOND_MODEL, REQUIRED_BEYOND_MODEL, validate_input
 from strongroom.wire.validation.java_regex import translate
 
 # A few characters of each Unicode category, enough to exercise \p{..} with valid text.
@@ -103,6 +103,13 @@ def satisfying(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
 def inputs_of(service_name: str, operation_name: str) -> st.SearchStrategy[Any]:
     shape = load_service(service_name).operation_model(operation_name).input_shape
     inputs = satisfying(shape)
+    # Strings AWS holds to a least length beyond the model (see LEAST_LENGTH_BEYOND_MODEL) are long enough.
+    least = LEAST_LENGTH_BEYOND_MODEL.get((service_name, operation_name), {})
+    if least:
+        inputs = inputs.map(lambda params: {
+            name: value.ljust(least[name], "x") if name in least and isinstance(value, str) else value
+            for name, value in params.items()
+        })
     # What AWS requires beyond the model as shipped (see REQUIRED_BEYOND_MODEL) is always given.
     extra = REQUIRED_BEYOND_MODEL.get((service_name, operation_name), ())
     if not extra:

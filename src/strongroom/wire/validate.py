@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel, ServiceModel, StructureShape
 
 from strongroom.errors import ServiceError
 from strongroom.wire.specs import protocol_of
@@ -55,6 +55,13 @@ REQUIRED_BEYOND_MODEL: dict[tuple[str, str], tuple[str, ...]] = {
     ("kms", "Decrypt"): ("CiphertextBlob",),
 }
 
+# Top-level strings AWS holds to a least length that the botocore model does not state. A sensitive one
+# is left out of the message, as AWS leaves PutParameter's Value out: "Value at 'value' failed to
+# satisfy constraint: Member must have length greater than or equal to 1".
+LEAST_LENGTH_BEYOND_MODEL: dict[tuple[str, str], dict[str, int]] = {
+    ("ssm", "PutParameter"): {"Value": 1},
+}
+
 _compilers: dict[str, tuple[ShapeCompiler, AcceptanceCompiler]] = {}
 _validators: dict[tuple[str, str], OperationValidator] = {}
 _compile_lock = threading.Lock()
@@ -85,6 +92,9 @@ def validator_for(service: ServiceModel, operation: OperationModel) -> Operation
             extra = REQUIRED_BEYOND_MODEL.get(cache_key)
             if extra:
                 check, accepts = _requiring(extra, check, accepts)
+            least = LEAST_LENGTH_BEYOND_MODEL.get(cache_key)
+            if least and shape is not None:
+                check, accepts = _at_least(shape, least, check, accepts)
             validator = OperationValidator(check, _error_code(service), accepts)
             _validators[cache_key] = validator
     return validator
@@ -130,3 +140,34 @@ def nul_refusal(service: ServiceModel, operation: OperationModel, params: Any) -
     if not found.lines:
         return ServiceError(_error_code(service), "The request holds a null character (U+0000).", status=400)
     return ServiceError(_error_code(service), found.message(), status=400)
+
+
+def _at_least(
+    shape: StructureShape, least: dict[str, int], check: Checker | None, accepts: Accept | None
+) -> tuple[Checker, Accept]:
+    """`check` and `accepts` that also hold the top-level strings in `least` to their least lengths."""
+    bounds = tuple(
+        (name, lower_camel(name), length, None if shape.members[name].metadata.get("sensitive") else str)
+        for name, length in least.items()
+    )
+    too_short = "Member must have length greater than or equal to {}".format
+
+    def checked(value: Any, path: str, violations: Violations) -> None:
+        if isinstance(value, Mapping):
+            for name, segment, length, render in bounds:
+                member = value.get(name)
+                if isinstance(member, str) and len(member) < length:
+                    violations.add(segment, member, render, too_short(length))
+        if check is not None:
+            check(value, path, violations)
+
+    def accepted(value: Any) -> bool:
+        if value.__class__ is not dict:
+            return False
+        for name, _, length, _ in bounds:
+            member = value.get(name)
+            if isinstance(member, str) and len(member) < length:
+                return False
+        return accepts is None or accepts(value)
+
+    return checked, accepted
