@@ -145,6 +145,12 @@ def test_tags(kms):
     with pytest.raises(ClientError) as excinfo:
         kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "one-too-many", "TagValue": "v"}])
     assert error_of(excinfo) == ("LimitExceededException", "Too many tags")
+    # Creating a key with too many is a TagException, as AWS answers it; no key is made.
+    keys_before = len(kms.list_keys(Limit=1000)["Keys"])
+    with pytest.raises(ClientError) as excinfo:
+        kms.create_key(Tags=[{"TagKey": f"k{index:02d}", "TagValue": "v"} for index in range(51)])
+    assert error_of(excinfo) == ("TagException", "Too many tags")
+    assert len(kms.list_keys(Limit=1000)["Keys"]) == keys_before
     kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "team", "TagValue": "overwritten"}])  # no new key: fine
     first = kms.list_resource_tags(KeyId=key_id, Limit=30)
     rest = kms.list_resource_tags(KeyId=key_id, Limit=30, Marker=first["NextMarker"])

@@ -106,7 +106,7 @@ def create_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
                 created_at=now, state=CURRENT,
             ))
         session.flush()
-        add_tags(session, key, tags)
+        add_tags(session, key, tags, creating=True)
         note_key(ctx, key)
         return {"KeyMetadata": key_metadata(session, key)}
 

@@ -99,7 +99,7 @@ def replicate_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
                 state=row.state, rotation_type=row.rotation_type,
             ))
         session.flush()
-        add_tags(session, replica, tags)
+        add_tags(session, replica, tags, creating=True)
         return {
             "ReplicaKeyMetadata": key_metadata(session, replica),
             "ReplicaPolicy": policy,

@@ -31,13 +31,14 @@ def _tags_of(key: KmsKey) -> Any:
     )
 
 
-def add_tags(session: Session, key: KmsKey, tags: list[dict[str, str]]) -> None:
-    """Add or overwrite tags, keeping at most 50 on the key."""
+def add_tags(session: Session, key: KmsKey, tags: list[dict[str, str]], *, creating: bool = False) -> None:
+    """Add or overwrite tags, keeping at most 50 on the key. Too many are a LimitExceededException when
+    tagging a key, and a TagException when creating one (CreateKey, ReplicateKey), as AWS answers."""
     check_tags(tags)
     existing = {row.tag_key: row for row in session.scalars(_tags_of(key))}
     added = {tag["TagKey"] for tag in tags} - set(existing)
     if len(existing) + len(added) > MAX_TAGS_PER_KEY:
-        raise ServiceError("LimitExceededException", "Too many tags")
+        raise ServiceError("TagException" if creating else "LimitExceededException", "Too many tags")
     for tag in tags:
         row = existing.get(tag["TagKey"])
         if row is None:
