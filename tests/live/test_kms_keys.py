@@ -64,7 +64,12 @@ def test_create_key_of_every_spec(kms, spec, usage, member, algorithms):
     assert set(metadata) & ALGORITHM_LISTS == {member}
     if algorithms is not None:
         assert metadata[member] == algorithms
-    assert len(metadata["CurrentKeyMaterialId"]) == 64
+    # As AWS: only a symmetric encryption key can hold several materials and shows which is current.
+    if spec == "SYMMETRIC_DEFAULT":
+        assert len(metadata["CurrentKeyMaterialId"]) == 64
+    else:
+        assert "CurrentKeyMaterialId" not in metadata
+        assert "CurrentKeyMaterialId" not in kms.describe_key(KeyId=metadata["KeyId"])["KeyMetadata"]
 
 
 def test_create_key_refusals(kms):
@@ -285,7 +290,7 @@ def test_key_material_is_stored_only_sealed(server, kms):
     finally:
         engine.dispose()
     [(material_id, state, sealed)] = rows
-    assert (material_id, state) == (key["CurrentKeyMaterialId"], "CURRENT")
+    assert state == "CURRENT" and len(material_id) == 64  # not shown for HMAC keys, as AWS shows none
     # The stored bytes are not the key: no 32-byte window of them computes the MAC KMS returned.
     sealed = bytes(sealed)
     assert len(sealed) > 32

@@ -51,7 +51,7 @@ def key_metadata(session: Session, key: KmsKey) -> dict[str, Any]:
         **algorithm_lists(key.key_spec, key.key_usage),
     }
     material = current_material(session, key)
-    if material is not None:
+    if material is not None and _shows_material_id(key):
         metadata["CurrentKeyMaterialId"] = material.material_id
     if key.origin == "EXTERNAL" and material is not None:
         imported = session.get(
@@ -68,3 +68,11 @@ def key_metadata(session: Session, key: KmsKey) -> dict[str, Any]:
     if key.multi_region:
         metadata["MultiRegionConfiguration"] = _multi_region_configuration(session, key)
     return metadata
+
+
+def _shows_material_id(key: KmsKey) -> bool:
+    """AWS shows CurrentKeyMaterialId only for the keys that can hold several materials: symmetric
+    encryption keys of origin AWS_KMS, and single-Region ones of origin EXTERNAL."""
+    if key.key_spec != "SYMMETRIC_DEFAULT":
+        return False
+    return key.origin == "AWS_KMS" or (key.origin == "EXTERNAL" and not key.multi_region)
