@@ -180,6 +180,19 @@ def test_tags(sm):
     assert error_of(excinfo)[0] == "ResourceNotFoundException"
 
 
+def test_empty_members_are_left_out_as_aws_leaves_them_out(sm):
+    name = unique("bare")
+    sm.create_secret(Name=name, Description="")  # no value yet: no versions
+    described = sm.describe_secret(SecretId=name)
+    assert "Description" not in described and "VersionIdsToStages" not in described
+    [listed] = sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    assert "Description" not in listed and "SecretVersionsToStages" not in listed
+    version = sm.put_secret_value(SecretId=name, SecretString="now")["VersionId"]
+    assert sm.describe_secret(SecretId=name)["VersionIdsToStages"] == {version: ["AWSCURRENT"]}
+    sm.update_secret(SecretId=name, Description="given")
+    assert sm.describe_secret(SecretId=name)["Description"] == "given"
+
+
 def test_list_secrets_filters_negation_sort_and_pages(sm):
     prefix = unique("list")
     for index in range(5):

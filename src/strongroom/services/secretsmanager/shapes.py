@@ -41,7 +41,7 @@ def _common(secret: SmSecret) -> dict[str, Any]:
     out: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
     if secret.secret_type:
         out["Type"] = secret.secret_type
-    if secret.description is not None:
+    if secret.description:  # AWS leaves an empty description out, as it does one never given
         out["Description"] = secret.description
     if secret.kms_key_id:
         out["KmsKeyId"] = secret.kms_key_id
@@ -78,7 +78,9 @@ def stages_map(session: Session, secret: SmSecret) -> dict[str, list[str]]:
 
 def describe(session: Session, secret: SmSecret) -> dict[str, Any]:
     out = _common(secret)
-    out["VersionIdsToStages"] = stages_map(session, secret)
+    stages = stages_map(session, secret)
+    if stages:  # a secret without versions (created without a value) has none to show, as in AWS
+        out["VersionIdsToStages"] = stages
     if secret.primary_region is not None:
         out["PrimaryRegion"] = secret.primary_region
     else:
@@ -91,7 +93,9 @@ def describe(session: Session, secret: SmSecret) -> dict[str, Any]:
 
 def list_entry(session: Session, secret: SmSecret) -> dict[str, Any]:
     out = _common(secret)
-    out["SecretVersionsToStages"] = stages_map(session, secret)
+    stages = stages_map(session, secret)
+    if stages:
+        out["SecretVersionsToStages"] = stages
     if secret.primary_region is not None:
         out["PrimaryRegion"] = secret.primary_region
     return out
