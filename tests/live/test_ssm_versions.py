@@ -21,8 +21,9 @@ def test_history_lists_every_version_with_labels(ssm):
     ssm.put_parameter(Name=name, Value="three", Overwrite=True, Description="third")
     ssm.label_parameter_version(Name=name, ParameterVersion=2, Labels=["blue"])
     history = ssm.get_parameter_history(Name=name)["Parameters"]
-    assert [(h["Version"], h["Value"], h.get("Description"), h.get("Labels")) for h in history] == [
-        (1, "one", "first", None), (2, "two", "first", ["blue"]), (3, "three", "third", None),
+    # Every version lists its labels, an unlabelled one as [] (as AWS answers).
+    assert [(h["Version"], h["Value"], h.get("Description"), h["Labels"]) for h in history] == [
+        (1, "one", "first", []), (2, "two", "first", ["blue"]), (3, "three", "third", []),
     ]
     assert all(h["Name"] == name and h["Tier"] == "Standard" and h["Policies"] == [] for h in history)
     pages = list(ssm.get_paginator("get_parameter_history").paginate(Name=name, PaginationConfig={"PageSize": 2}))

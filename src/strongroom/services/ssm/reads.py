@@ -160,8 +160,7 @@ def _history_members(
                           ("AllowedPattern", row.allowed_pattern)):
         if value is not None:
             members[member] = value
-    if labels:
-        members["Labels"] = labels
+    members["Labels"] = labels or []  # AWS lists every version's labels, none as []
     return members
 
 
