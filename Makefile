@@ -27,7 +27,14 @@ serve: $(VENV)/.installed
 dev: $(VENV)/.installed
 	$(BIN)/strongroom serve --dev --enable-reset $(ARGS)
 
-test: $(VENV)/.installed-dev
+# The AWS SDK for JavaScript v3 that tests/live/test_javascript_sdk.py drives (its exact versions are in
+# tests/js/package-lock.json); without npm those tests are skipped, except under CI.
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/js && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the JavaScript SDK tests will be skipped"; fi
+
+test: $(VENV)/.installed-dev tests/js/node_modules/.installed
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
