@@ -177,9 +177,8 @@ def _rfc3986(component: str) -> str:
     return quote(unquote_to_bytes(component), safe="~") if component else ""
 
 
-@lru_cache(maxsize=512)
 def signing_key(secret_access_key: str, date: str, region: str, service: str) -> bytes:
-    """kSigning = HMAC chain over date, region, service and the terminator. Cached: it is on every request."""
+    """kSigning = HMAC chain over date, region, service and the terminator (kept by `_signer`, keyed with it)."""
     key = ("AWS4" + secret_access_key).encode("utf-8")
     for part in (date, region, service, TERMINATOR):
         key = hmac.digest(key, part.encode("utf-8"), "sha256")
