@@ -15,8 +15,9 @@ the checker, which words the report whenever that predicate does not say yes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,31 +90,60 @@ def validator_for(service: ServiceModel, operation: OperationModel) -> Operation
             shape = operation.input_shape
             check = checks.checker(shape) if shape is not None else None
             accepts = acceptance.acceptor(shape) if shape is not None else None
-            extra = REQUIRED_BEYOND_MODEL.get(cache_key)
-            if extra:
-                check, accepts = _requiring(extra, check, accepts)
-            least = LEAST_LENGTH_BEYOND_MODEL.get(cache_key)
-            if least and shape is not None:
-                check, accepts = _at_least(shape, least, check, accepts)
+            rules = _rules_beyond_model(cache_key, shape)
+            if rules:
+                check, accepts = _also_holding(rules, check, accepts)
             validator = OperationValidator(check, _error_code(service), accepts)
             _validators[cache_key] = validator
     return validator
 
 
-def _requiring(names: tuple[str, ...], check: Checker | None, accepts: Accept | None) -> tuple[Checker, Accept]:
-    """`check` and `accepts` that also hold the top-level members `names` required."""
-    segments = tuple((name, lower_camel(name)) for name in names)
+@dataclass(frozen=True)
+class _TopLevelRule:
+    """One constraint AWS holds a top-level member to that the model does not state."""
+
+    name: str
+    segment: str  # the member as violations name it
+    breaks: Callable[[Any], bool]  # of the member's value (None when absent)
+    render: Callable[[Any], str] | None  # None: a sensitive value, never printed
+    constraint: str
+
+
+def _rules_beyond_model(operation: tuple[str, str], shape: StructureShape | None) -> list[_TopLevelRule]:
+    """The rules of REQUIRED_BEYOND_MODEL and LEAST_LENGTH_BEYOND_MODEL for `operation`."""
+    rules = [_TopLevelRule(name, lower_camel(name), _absent, str, "Member must not be null")
+             for name in REQUIRED_BEYOND_MODEL.get(operation, ())]
+    for name, length in LEAST_LENGTH_BEYOND_MODEL.get(operation, {}).items():
+        sensitive = shape is not None and shape.members[name].metadata.get("sensitive")
+        rules.append(_TopLevelRule(
+            name, lower_camel(name), functools.partial(_shorter_than, length), None if sensitive else str,
+            f"Member must have length greater than or equal to {length}",
+        ))
+    return rules
+
+
+def _absent(value: Any) -> bool:
+    return value is None
+
+
+def _shorter_than(length: int, value: Any) -> bool:
+    return isinstance(value, str) and len(value) < length
+
+
+def _also_holding(rules: list[_TopLevelRule], check: Checker | None, accepts: Accept | None) -> tuple[Checker, Accept]:
+    """`check` and `accepts` that also hold the top-level members to `rules`."""
 
     def checked(value: Any, path: str, violations: Violations) -> None:
         if isinstance(value, Mapping):
-            for name, segment in segments:
-                if value.get(name) is None:
-                    violations.add(segment, None, str, "Member must not be null")
+            for rule in rules:
+                member = value.get(rule.name)
+                if rule.breaks(member):
+                    violations.add(rule.segment, member, rule.render, rule.constraint)
         if check is not None:
             check(value, path, violations)
 
     def accepted(value: Any) -> bool:
-        if value.__class__ is not dict or any(value.get(name) is None for name in names):
+        if value.__class__ is not dict or any(rule.breaks(value.get(rule.name)) for rule in rules):
             return False
         return accepts is None or accepts(value)
 
@@ -141,33 +171,3 @@ def nul_refusal(service: ServiceModel, operation: OperationModel, params: Any) -
         return ServiceError(_error_code(service), "The request holds a null character (U+0000).", status=400)
     return ServiceError(_error_code(service), found.message(), status=400)
 
-
-def _at_least(
-    shape: StructureShape, least: dict[str, int], check: Checker | None, accepts: Accept | None
-) -> tuple[Checker, Accept]:
-    """`check` and `accepts` that also hold the top-level strings in `least` to their least lengths."""
-    bounds = tuple(
-        (name, lower_camel(name), length, None if shape.members[name].metadata.get("sensitive") else str)
-        for name, length in least.items()
-    )
-    too_short = "Member must have length greater than or equal to {}".format
-
-    def checked(value: Any, path: str, violations: Violations) -> None:
-        if isinstance(value, Mapping):
-            for name, segment, length, render in bounds:
-                member = value.get(name)
-                if isinstance(member, str) and len(member) < length:
-                    violations.add(segment, member, render, too_short(length))
-        if check is not None:
-            check(value, path, violations)
-
-    def accepted(value: Any) -> bool:
-        if value.__class__ is not dict:
-            return False
-        for name, _, length, _ in bounds:
-            member = value.get(name)
-            if isinstance(member, str) and len(member) < length:
-                return False
-        return accepts is None or accepts(value)
-
-    return checked, accepted
