@@ -175,6 +175,15 @@ def random_uuid() -> str:
 
 _UUID_BATCH = 64
 
+# "--------…- " per UUID; the 32 digits of a UUID's hex go around the dashes at 8, 13, 18 and 23.
+_UUID_BLANKS = b"".join([b"-" * 36 + b" "] * _UUID_BATCH)
+_DIGIT_PLACES = [(digit, digit + sum(digit >= start for start in (8, 12, 16, 20))) for digit in range(32)]
+# Byte translations setting a UUID's version and variant bits.
+_VERSION_4 = bytes(byte & 0x0F | 0x40 for byte in range(256))
+_RFC_4122_VARIANT = bytes(byte & 0x3F | 0x80 for byte in range(256))
+_uuids: list[str] = []
+os.register_at_fork(after_in_child=_uuids.clear)
+
 
 def event_id() -> str:
     """A new event's id: a version 7 UUID (RFC 9562), the Unix time in milliseconds followed by the
@@ -184,14 +193,6 @@ def event_id() -> str:
     it shows is the record's own eventTime, give or take the clock."""
     stamp = f"{time.time_ns() // 1_000_000:012x}"
     return f"{stamp[:8]}-{stamp[8:]}-7{random_uuid()[15:]}"
-# "--------…- " per UUID; the 32 digits of a UUID's hex go around the dashes at 8, 13, 18 and 23.
-_UUID_BLANKS = b"".join([b"-" * 36 + b" "] * _UUID_BATCH)
-_DIGIT_PLACES = [(digit, digit + sum(digit >= start for start in (8, 12, 16, 20))) for digit in range(32)]
-# Byte translations setting a UUID's version and variant bits.
-_VERSION_4 = bytes(byte & 0x0F | 0x40 for byte in range(256))
-_RFC_4122_VARIANT = bytes(byte & 0x3F | 0x80 for byte in range(256))
-_uuids: list[str] = []
-os.register_at_fork(after_in_child=_uuids.clear)
 
 
 def row_for(record: dict[str, Any]) -> dict[str, Any]:
